@@ -1,0 +1,53 @@
+# weightdecay — build the book, test the package and the chapters.
+# `make test` and `make book` work from a fresh clone: the first call creates .venv.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+NOTEBOOKS := $(sort $(wildcard book/chapters/*.ipynb))
+NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with book/nbval_sanitize.cfg --nbval-cell-timeout=600 -p no:cacheprovider
+
+.PHONY: help setup test test-unit test-notebooks book execute benchmarks clean
+
+help:
+	@echo "make test        unit tests of the package + strict nbval over every chapter"
+	@echo "make book        build the website into _build/html (warnings are errors)"
+	@echo "make execute     re-execute every chapter in place (refresh stored outputs)"
+	@echo "make benchmarks  run the benchmarks in benchmarks/ (prints ratios against peers)"
+	@echo "make clean       remove _build and caches (keeps .venv)"
+
+# (Re)create the virtual environment whenever requirements.txt or pyproject.toml change.
+$(STAMP): requirements.txt pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+test: test-unit test-notebooks
+
+test-unit: $(STAMP)
+	MPLBACKEND=Agg $(BIN)/python -m pytest tests -q
+
+test-notebooks: $(STAMP)
+	env -u MPLBACKEND $(BIN)/python -m pytest $(NBVAL_FLAGS) -q $(NOTEBOOKS)
+
+book: $(STAMP)
+	$(BIN)/jupyter-book build . -n -W --keep-going
+	@test -f _build/html/index.html && echo "Book built: _build/html/index.html"
+
+execute: $(STAMP)
+	@for nb in $(or $(NB),$(NOTEBOOKS)); do \
+	  echo "executing $$nb"; \
+	  ( cd $$(dirname $$nb) && ../../$(BIN)/jupyter execute --inplace --timeout=1200 $$(basename $$nb) ) || exit 1; \
+	done
+
+benchmarks: $(STAMP)
+	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf _build .pytest_cache .hypothesis
+	find . -name __pycache__ -not -path "./$(VENV)/*" -prune -exec rm -rf {} +

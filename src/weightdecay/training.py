@@ -1,0 +1,192 @@
+"""A small, readable PyTorch training loop shared by the book's deep-learning chapters.
+
+Chapters never write training loops themselves: they build a model and an optimiser and
+call :func:`train`, which returns the per-epoch history.  One epoch is::
+
+    for each mini-batch (xb, yb) of a seeded shuffle of the training data:
+        loss = loss_fn(model(xb), yb) + penalty(model)      # penalty optional
+        optimizer.zero_grad(); loss.backward(); optimizer.step()
+    evaluate on the validation set; callbacks may record or stop.
+
+Callbacks are plain objects with any of the methods ``on_epoch_end(epoch, model, logs)``
+(return ``True`` to stop) and ``on_train_end(model, logs)``; see
+:class:`weightdecay.early_stopping.EarlyStopping`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from .validation import check_positive_int, check_probability
+
+__all__ = ["mlp", "as_tensors", "evaluate", "train"]
+
+
+def mlp(
+    in_features: int,
+    hidden: Sequence[int],
+    out_features: int,
+    *,
+    dropout: float = 0.0,
+    activation: type[nn.Module] = nn.ReLU,
+) -> nn.Sequential:
+    """A multilayer perceptron ``Linear → activation → [Dropout] → … → Linear``.
+
+    ``dropout`` is the *drop* probability (PyTorch's convention) applied after every hidden
+    activation; the output layer is linear (no activation), as a regression or logit layer
+    must be.
+    """
+    in_features = check_positive_int(in_features, "in_features")
+    out_features = check_positive_int(out_features, "out_features")
+    dropout = check_probability(dropout, "dropout")
+    layers: list[nn.Module] = []
+    width = in_features
+    for i, h in enumerate(hidden):
+        h = check_positive_int(h, f"hidden[{i}]")
+        layers += [nn.Linear(width, h), activation()]
+        if dropout > 0:
+            layers.append(nn.Dropout(dropout))
+        width = h
+    layers.append(nn.Linear(width, out_features))
+    return nn.Sequential(*layers)
+
+
+def as_tensors(data, device=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Convert a pair ``(X, y)`` of arrays or tensors to tensors on ``device``.
+
+    Floating inputs become float32; integer targets int64 (class labels), floating targets
+    float32 (regression).
+    """
+    if not (isinstance(data, (tuple, list)) and len(data) == 2):
+        raise ValueError(f"data must be a pair (X, y); got {type(data).__name__}")
+    X, y = (torch.as_tensor(np.asarray(a) if not torch.is_tensor(a) else a) for a in data)
+    if X.shape[0] != y.shape[0]:
+        raise ValueError(f"X and y must have the same first dimension; got {tuple(X.shape)} and {tuple(y.shape)}")
+    X = X.float()
+    y = y.long() if not torch.is_floating_point(y) else y.float()
+    if not torch.isfinite(X).all():
+        raise ValueError("X must contain only finite values")
+    return X.to(device), y.to(device)
+
+
+@torch.no_grad()
+def evaluate(model: nn.Module, data, loss_fn: Callable | None = None, batch_size: int = 4096) -> dict:
+    """Mean loss (and accuracy, for integer labels) of ``model`` on ``data`` in eval mode."""
+    device = next(model.parameters()).device
+    X, y = as_tensors(data, device)
+    loss_fn = loss_fn or nn.functional.cross_entropy
+    was_training = model.training
+    model.eval()
+    total, correct = 0.0, 0
+    for i in range(0, X.shape[0], batch_size):
+        out = model(X[i : i + batch_size])
+        yb = y[i : i + batch_size]
+        total += float(loss_fn(out, yb)) * yb.shape[0]
+        if not torch.is_floating_point(yb):
+            correct += int((out.argmax(dim=1) == yb).sum())
+    model.train(was_training)
+    result = {"loss": total / X.shape[0]}
+    if not torch.is_floating_point(y):
+        result["acc"] = correct / X.shape[0]
+    return result
+
+
+def train(
+    model: nn.Module,
+    train_data,
+    *,
+    optimizer: torch.optim.Optimizer,
+    epochs: int,
+    batch_size: int = 128,
+    loss_fn: Callable | None = None,
+    val_data=None,
+    penalty: Callable[[nn.Module], torch.Tensor] | None = None,
+    callbacks: Iterable = (),
+    seed: int = 0,
+    progress: bool = False,
+) -> dict[str, list]:
+    """Train ``model`` with mini-batch ``optimizer`` steps for up to ``epochs`` epochs.
+
+    Parameters
+    ----------
+    model, optimizer
+        A torch module and an optimiser over its parameters (build the param groups with
+        :func:`weightdecay.optim.decay_param_groups` to decay only weight matrices).
+    train_data, val_data : pair ``(X, y)`` of arrays or tensors
+        Integer ``y`` means classification (default loss: cross-entropy, accuracy recorded).
+    penalty : callable, optional
+        Added to every mini-batch loss, e.g. ``lambda m: weightdecay.optim.l2_penalty(m, lam)``.
+    callbacks : iterable
+        Objects with ``on_epoch_end(epoch, model, logs) -> bool`` (``True`` stops training)
+        and/or ``on_train_end(model, logs)``.
+    seed : int
+        Seeds the mini-batch shuffling (a private ``torch.Generator``).
+    progress : bool
+        Show a tqdm progress bar over epochs (keep ``False`` in notebooks).
+
+    Returns
+    -------
+    dict
+        Lists per epoch: ``"epoch"``, ``"train_loss"`` (mean mini-batch loss, penalty
+        excluded), and with ``val_data`` ``"val_loss"`` (and ``"val_acc"``).  Callbacks may add
+        keys through ``logs``.  ``"stopped_epoch"`` holds the epoch at which a callback stopped
+        training (``None`` if it ran to the end).
+    """
+    epochs = check_positive_int(epochs, "epochs")
+    batch_size = check_positive_int(batch_size, "batch_size")
+    device = next(model.parameters()).device
+    X, y = as_tensors(train_data, device)
+    loss_fn = loss_fn or nn.functional.cross_entropy
+    callbacks = list(callbacks)
+    generator = torch.Generator().manual_seed(int(seed))
+    history: dict[str, list] = {"epoch": [], "train_loss": []}
+    stopped = None
+
+    epoch_iter = range(1, epochs + 1)
+    if progress:
+        from tqdm.auto import tqdm
+
+        epoch_iter = tqdm(epoch_iter, desc="epochs")
+
+    for epoch in epoch_iter:
+        model.train()
+        order = torch.randperm(X.shape[0], generator=generator).to(device)
+        running, count = 0.0, 0
+        for i in range(0, X.shape[0], batch_size):
+            idx = order[i : i + batch_size]
+            xb, yb = X[idx], y[idx]
+            data_loss = loss_fn(model(xb), yb)
+            loss = data_loss + penalty(model) if penalty is not None else data_loss
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            running += float(data_loss.detach()) * xb.shape[0]
+            count += xb.shape[0]
+        logs = {"epoch": epoch, "train_loss": running / count}
+        if not np.isfinite(logs["train_loss"]):
+            raise FloatingPointError(f"training loss became {logs['train_loss']} at epoch {epoch}")
+        if val_data is not None:
+            for key, value in evaluate(model, val_data, loss_fn).items():
+                logs[f"val_{key}"] = value
+        stop = False
+        for cb in callbacks:
+            hook = getattr(cb, "on_epoch_end", None)
+            if hook is not None and hook(epoch, model, logs):
+                stop = True
+        for key, value in logs.items():
+            history.setdefault(key, []).append(value)
+        if progress:
+            epoch_iter.set_postfix({k: f"{v:.3g}" for k, v in logs.items() if k != "epoch"})
+        if stop:
+            stopped = epoch
+            break
+    for cb in callbacks:
+        hook = getattr(cb, "on_train_end", None)
+        if hook is not None:
+            hook(model, history)
+    history["stopped_epoch"] = stopped
+    return history

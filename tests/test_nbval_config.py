@@ -1,0 +1,88 @@
+"""The notebook check is strict: a stale stored output must fail `make test`.
+
+These tests run nbval, with exactly the flags the Makefile uses, on a tiny notebook that
+calls the package; when the stored output differs from what today's code prints, nbval
+must fail.
+"""
+
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def makefile_nbval_flags() -> list[str]:
+    text = (ROOT / "Makefile").read_text()
+    m = re.search(r"^NBVAL_FLAGS\s*:=\s*(.+)$", text, re.M)
+    assert m, "Makefile must define NBVAL_FLAGS"
+    return shlex.split(m.group(1))
+
+
+def test_makefile_uses_strict_nbval_with_the_sanitizer():
+    flags = makefile_nbval_flags()
+    assert "--nbval" in flags and "--nbval-lax" not in flags
+    assert "--nbval-current-env" in flags
+    assert flags[flags.index("--nbval-sanitize-with") + 1] == "book/nbval_sanitize.cfg"
+
+
+def test_sanitizer_covers_only_addresses_and_figure_reprs():
+    text = (ROOT / "book" / "nbval_sanitize.cfg").read_text()
+    sections = re.findall(r"^\[(.+)\]$", text, re.M)
+    assert sections == ["addresses", "figure-reprs"]
+
+
+def test_every_chapter_seeds_first():
+    for nb_path in sorted((ROOT / "book" / "chapters").glob("*.ipynb")):
+        nb = nbformat.read(nb_path, as_version=4)
+        first_code = next(c for c in nb.cells if c.cell_type == "code")
+        assert "seed_everything(" in first_code.source, f"{nb_path.name}: first code cell must seed"
+
+
+def _notebook(tmp_path: Path, stored: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell(
+        "import numpy as np, weightdecay as wd\n"
+        "X = np.eye(3); y = np.array([1.0, 2.0, 3.0])\n"
+        "print(np.round(wd.linear.ridge(X, y, 0.5), 4))"
+    )
+    cell.execution_count = 1
+    cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=stored)]
+    nb.cells = [cell]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    path = tmp_path / "probe.ipynb"
+    nbformat.write(nb, path)
+    return path
+
+
+def _run_nbval(path: Path) -> subprocess.CompletedProcess:
+    flags = [f if f != "book/nbval_sanitize.cfg" else str(ROOT / f) for f in makefile_nbval_flags()]
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", *flags, "-q", str(path)],
+        cwd=path.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.mark.parametrize(
+    "stored, should_pass",
+    [
+        # ridge on X = I, n = 3: w = y / (1 + n*lam) = y / 2.5
+        ("[0.4 0.8 1.2]\n", True),
+        # what a change in src/ that altered the printed numbers would leave behind
+        ("[0.5 1.  1.5]\n", False),
+    ],
+)
+def test_stale_output_fails_strict_nbval(tmp_path, stored, should_pass):
+    result = _run_nbval(_notebook(tmp_path, stored))
+    log = result.stdout[-3000:] + result.stderr[-3000:]
+    assert (result.returncode == 0) == should_pass, log
+    if not should_pass:  # failed because the output differs, not for another reason
+        assert "[0.4 0.8 1.2]" in log and "1 failed" in log, log

@@ -1,0 +1,99 @@
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+
+from weightdecay import training  # noqa: E402
+
+
+def _blobs(n=200, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, size=n)
+    X = rng.normal(size=(n, 5)).astype(np.float32) + 3 * np.eye(3, 5, dtype=np.float32)[y]
+    return X, y
+
+
+def test_mlp_structure():
+    m = training.mlp(5, [8, 4], 3, dropout=0.2)
+    kinds = [type(layer).__name__ for layer in m]
+    assert kinds == ["Linear", "ReLU", "Dropout", "Linear", "ReLU", "Dropout", "Linear"]
+    assert m(torch.zeros(2, 5)).shape == (2, 3)
+    with pytest.raises(ValueError, match="dropout must lie in"):
+        training.mlp(5, [8], 3, dropout=1.0)
+    with pytest.raises(ValueError, match=r"hidden\[1\] must be an integer >= 1"):
+        training.mlp(5, [8, 0], 3)
+
+
+def test_train_learns_and_records_history():
+    torch.manual_seed(0)
+    X, y = _blobs()
+    model = training.mlp(5, [16], 3)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    hist = training.train(model, (X, y), optimizer=opt, epochs=15, batch_size=32, val_data=(X, y))
+    assert hist["epoch"] == list(range(1, 16)) and hist["stopped_epoch"] is None
+    assert hist["train_loss"][-1] < 0.5 * hist["train_loss"][0]
+    assert hist["val_acc"][-1] > 0.9
+    assert training.evaluate(model, (X, y))["acc"] == pytest.approx(hist["val_acc"][-1])
+
+
+def test_train_is_deterministic_given_seeds():
+    X, y = _blobs()
+    results = []
+    for _ in range(2):
+        torch.manual_seed(1)
+        model = training.mlp(5, [16], 3)
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        results.append(training.train(model, (X, y), optimizer=opt, epochs=3, seed=7)["train_loss"])
+    assert results[0] == results[1]
+
+
+def test_penalty_is_added_to_the_loss_but_not_recorded():
+    X, y = _blobs(64)
+    torch.manual_seed(0)
+    a = training.mlp(5, [8], 3)
+    b = training.mlp(5, [8], 3)
+    b.load_state_dict(a.state_dict())
+    lam = 0.5
+    training.train(a, (X, y), optimizer=torch.optim.SGD(a.parameters(), lr=0.1), epochs=1, batch_size=64,
+                   penalty=lambda m: lam / 2 * sum((p**2).sum() for p in m.parameters()))
+    training.train(b, (X, y), optimizer=torch.optim.SGD(b.parameters(), lr=0.1, weight_decay=lam), epochs=1, batch_size=64)
+    for pa, pb in zip(a.parameters(), b.parameters()):
+        torch.testing.assert_close(pa, pb)
+
+
+def test_callbacks_can_stop_and_log():
+    X, y = _blobs(64)
+
+    class StopAtTwo:
+        def __init__(self):
+            self.ended = False
+
+        def on_epoch_end(self, epoch, model, logs):
+            logs["custom"] = epoch * 10
+            return epoch == 2
+
+        def on_train_end(self, model, history):
+            self.ended = True
+
+    cb = StopAtTwo()
+    model = training.mlp(5, [8], 3)
+    hist = training.train(model, (X, y), optimizer=torch.optim.SGD(model.parameters(), lr=0.1), epochs=10, callbacks=[cb])
+    assert hist["stopped_epoch"] == 2 and hist["custom"] == [10, 20] and cb.ended
+
+
+def test_regression_targets_and_bad_inputs():
+    X = np.random.default_rng(0).normal(size=(50, 3)).astype(np.float32)
+    y = X @ np.array([1.0, -1.0, 0.5], dtype=np.float32)
+    model = training.mlp(3, [8], 1)
+    loss = lambda out, t: torch.nn.functional.mse_loss(out.squeeze(-1), t)  # noqa: E731
+    hist = training.train(model, (X, y), optimizer=torch.optim.Adam(model.parameters(), lr=1e-2), epochs=30,
+                          loss_fn=loss, val_data=(X, y))
+    assert "val_acc" not in hist and hist["val_loss"][-1] < hist["val_loss"][0]
+    with pytest.raises(ValueError, match="same first dimension"):
+        training.train(model, (X, y[:10]), optimizer=torch.optim.SGD(model.parameters(), lr=0.1), epochs=1)
+    with pytest.raises(ValueError, match="epochs must be an integer >= 1"):
+        training.train(model, (X, y), optimizer=torch.optim.SGD(model.parameters(), lr=0.1), epochs=0)
+    X_bad = X.copy()
+    X_bad[0, 0] = np.nan
+    with pytest.raises(ValueError, match="X must contain only finite values"):
+        training.train(model, (X_bad, y), optimizer=torch.optim.SGD(model.parameters(), lr=0.1), epochs=1)
