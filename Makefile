@@ -43,7 +43,19 @@ execute: $(STAMP)
 	@for nb in $(or $(NB),$(NOTEBOOKS)); do \
 	  echo "executing $$nb"; \
 	  ( cd $$(dirname $$nb) && ../../$(BIN)/jupyter execute --inplace --timeout=1200 $$(basename $$nb) ) || exit 1; \
+	  $(BIN)/python -c "$$STRIP_TIMESTAMPS" $$nb || exit 1; \
 	done
+
+# Execution timestamps change on every run; drop them so that re-executing a notebook whose
+# outputs did not change leaves no diff.
+define STRIP_TIMESTAMPS
+import sys, nbformat
+nb = nbformat.read(sys.argv[1], as_version=4)
+for cell in nb.cells:
+    cell.metadata.pop("execution", None)
+nbformat.write(nb, sys.argv[1])
+endef
+export STRIP_TIMESTAMPS
 
 benchmarks: $(STAMP)
 	@for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
