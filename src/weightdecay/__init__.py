@@ -21,6 +21,7 @@ import importlib
 __version__ = "0.1.0"
 
 _SUBMODULES = (
+    "bias_variance",
     "conventions",
     "cnn",
     "data",

@@ -1,0 +1,506 @@
+r"""Bias, variance and mean squared error of linear estimators, ridge above all.
+
+Setting: a **fixed design** ``X`` (n × p) and responses drawn as
+
+.. math::  y = X\beta + \sigma\varepsilon, \qquad \varepsilon \sim \mathcal N(0, I_n).
+
+A *linear estimator* is :math:`\hat w = A y` with a matrix ``A`` (p × n) that does not
+depend on ``y``.  Its mean squared error splits exactly into a squared bias and a variance,
+
+.. math::
+
+    \mathbb E\lVert\hat w - \beta\rVert^2
+    = \underbrace{\lVert(AX - I)\beta\rVert^2}_{\text{bias}^2}
+    + \underbrace{\sigma^2\,\mathrm{tr}(AA^\top)}_{\text{variance}} .
+
+Ridge in the book's convention, :math:`\hat w(\lambda) = (X^\top X + n\lambda I)^{-1}X^\top y`,
+is such an estimator.  With the thin SVD :math:`X = UDV^\top` (rank r), coordinates
+:math:`b = V^\top\beta` and :math:`s = n\lambda`, both terms are sums over the principal
+directions:
+
+.. math::
+
+    \text{bias}^2(\lambda) = \sum_{j=1}^r \Big(\frac{s}{d_j^2 + s}\Big)^2 b_j^2
+        + \lVert(I - VV^\top)\beta\rVert^2,
+    \qquad
+    \text{variance}(\lambda) = \sigma^2\sum_{j=1}^r \frac{d_j^2}{(d_j^2 + s)^2}.
+
+Bias grows and variance falls with λ.  Each term of the sum,
+:math:`m_j(s) = (s^2 b_j^2 + \sigma^2 d_j^2)/(d_j^2 + s)^2`, has derivative
+:math:`2d_j^2(s b_j^2 - \sigma^2)/(d_j^2+s)^3`, negative for :math:`s < \sigma^2/b_j^2`: so
+the MSE decreases on :math:`0 < n\lambda \le \sigma^2/\max_j b_j^2` and *some* λ > 0 always
+beats least squares when σ > 0 (Hoerl & Kennard, 1970).
+
+Every function takes ``target="coef"`` (the error :math:`\mathbb E\lVert\hat w - \beta\rVert^2`
+of the coefficients) or ``target="fit"`` (the in-sample prediction error
+:math:`\frac1n\mathbb E\lVert X\hat w - X\beta\rVert^2`, for which bias² is
+:math:`\frac1n\lVert(H_\lambda - I)X\beta\rVert^2` and variance
+:math:`\frac{\sigma^2}{n}\mathrm{tr}\,H_\lambda^2`, with the hat matrix
+:math:`H_\lambda = X(X^\top X + n\lambda I)^{-1}X^\top`).
+
+The module also holds the book's ridge objective, its gradient and plain gradient descent
+on it (an iterative linear estimator), and a generator of strongly correlated designs.
+numpy only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .linear import standardize
+from .validation import (
+    check_lambda,
+    check_lambdas,
+    check_matrix,
+    check_positive_float,
+    check_positive_int,
+    check_probability,
+    check_vector,
+    check_X_y,
+)
+
+__all__ = [
+    "TARGETS",
+    "RiskCurve",
+    "MonteCarloRisk",
+    "ridge_risk",
+    "ridge_risk_derivative",
+    "hoerl_kennard_lambda",
+    "map_lambda",
+    "ridge_bayes_risk",
+    "linear_estimator_risk",
+    "monte_carlo_risk",
+    "ridge_objective",
+    "ridge_gradient",
+    "ridge_gradient_descent",
+    "equicorrelated_design",
+]
+
+#: The two error measures: coefficients, or in-sample fitted values.
+TARGETS = ("coef", "fit")
+
+
+@dataclass(frozen=True)
+class RiskCurve:
+    """Squared bias and variance of ridge along a grid of λ; ``mse`` is their sum."""
+
+    lams: np.ndarray
+    bias2: np.ndarray
+    variance: np.ndarray
+    target: str
+
+    @property
+    def mse(self) -> np.ndarray:
+        """Mean squared error, ``bias2 + variance``."""
+        return self.bias2 + self.variance
+
+    @property
+    def best_lam(self) -> float:
+        """The λ of the grid with the smallest MSE."""
+        return float(self.lams[np.argmin(self.mse)])
+
+
+@dataclass(frozen=True)
+class MonteCarloRisk(RiskCurve):
+    """A :class:`RiskCurve` estimated by simulation, with the standard error of ``mse``.
+
+    ``mse`` is the average squared error over the ``n_rep`` simulated data sets,
+    ``variance`` the unbiased sample variance (divisor ``n_rep − 1``) and ``bias2`` their
+    difference, which is an unbiased estimate of the squared bias (it can come out slightly
+    negative when the true bias is 0, e.g. least squares).
+    """
+
+    mse_se: np.ndarray
+    n_rep: int
+
+
+# ---------------------------------------------------------------------------
+# Validation helpers
+# ---------------------------------------------------------------------------
+def _check_target(target) -> str:
+    if target not in TARGETS:
+        raise ValueError(f"target must be one of {TARGETS}; got {target!r}")
+    return target
+
+
+def _check_problem(X, beta, sigma):
+    X = check_matrix(X, "X")
+    beta = check_vector(beta, "beta", size=X.shape[1])
+    sigma = check_positive_float(sigma, "sigma", allow_zero=True)
+    return X, beta, sigma
+
+
+def _svd(X):
+    """Thin SVD with the numerically zero singular values dropped (as ``linear.ridge`` does)."""
+    U, d, Vt = np.linalg.svd(X, full_matrices=False)
+    keep = d > d.max(initial=0.0) * max(X.shape) * np.finfo(float).eps
+    return U[:, keep], d[keep], Vt[keep]
+
+
+# ---------------------------------------------------------------------------
+# Exact risk of ridge
+# ---------------------------------------------------------------------------
+def ridge_risk(X, beta, sigma, lams, *, target: str = "coef") -> RiskCurve:
+    r"""Exact squared bias, variance and MSE of ridge under :math:`y = X\beta + \sigma\varepsilon`.
+
+    With the thin SVD :math:`X = UDV^\top`, :math:`b = V^\top\beta`, :math:`s = n\lambda` and
+    the shrinkage factors :math:`f_j = d_j^2/(d_j^2 + s)`:
+
+    * ``target="coef"`` (error of :math:`\hat w` around β)
+
+      .. math::  \text{bias}^2 = \sum_j (1 - f_j)^2 b_j^2 + \lVert(I - VV^\top)\beta\rVert^2,
+                 \qquad \text{variance} = \sigma^2\sum_j f_j^2/d_j^2 ;
+
+    * ``target="fit"`` (error of :math:`X\hat w` around :math:`X\beta`, per observation)
+
+      .. math::  \text{bias}^2 = \tfrac1n\sum_j (1 - f_j)^2 d_j^2 b_j^2
+                 = \tfrac1n\lVert(H_\lambda - I)X\beta\rVert^2,
+                 \qquad \text{variance} = \tfrac{\sigma^2}{n}\sum_j f_j^2
+                 = \tfrac{\sigma^2}{n}\mathrm{tr}\,H_\lambda^2 .
+
+    ``lam = 0`` is least squares (the minimum-norm solution when ``rank(X) < p``; the part
+    of β outside the row space of ``X`` is then pure bias).
+
+    Parameters
+    ----------
+    X : array (n, p)
+        The fixed design.
+    beta : array (p,)
+        The true coefficients.
+    sigma : float >= 0
+        The noise standard deviation.
+    lams : sequence of float >= 0
+    target : {"coef", "fit"}
+
+    Returns
+    -------
+    RiskCurve
+    """
+    X, beta, sigma = _check_problem(X, beta, sigma)
+    lams = check_lambdas(lams)
+    target = _check_target(target)
+    n = X.shape[0]
+    _, d, Vt = _svd(X)
+    b = Vt @ beta
+    d2 = d**2
+    f = d2[None, :] / (d2[None, :] + n * lams[:, None])  # (L, r) shrinkage factors
+    one_minus_f = (n * lams[:, None]) / (d2[None, :] + n * lams[:, None])
+    if target == "coef":
+        outside_row_space = float(np.sum((beta - Vt.T @ b) ** 2))
+        bias2 = np.sum(one_minus_f**2 * b**2, axis=1) + outside_row_space
+        variance = sigma**2 * np.sum(f**2 / d2, axis=1)
+    else:
+        bias2 = np.sum(one_minus_f**2 * d2 * b**2, axis=1) / n
+        variance = sigma**2 * np.sum(f**2, axis=1) / n
+    return RiskCurve(lams, bias2, variance, target)
+
+
+def ridge_risk_derivative(X, beta, sigma, lams, *, target: str = "coef") -> np.ndarray:
+    r"""Exact derivative :math:`\frac{d}{d\lambda}\mathrm{MSE}(\lambda)` of ridge's risk.
+
+    With :math:`s = n\lambda`, the j-th term of the coefficient MSE is
+    :math:`m_j(s) = (s^2 b_j^2 + \sigma^2 d_j^2)/(d_j^2 + s)^2` (the fitted-value MSE weights it
+    by :math:`d_j^2/n`), and
+
+    .. math::  \frac{d\,\mathrm{MSE}}{d\lambda}
+               = n\sum_j c_j\,\frac{2d_j^2\,(n\lambda\, b_j^2 - \sigma^2)}{(d_j^2 + n\lambda)^3},
+               \qquad c_j = 1 \ \text{(coef)},\quad c_j = d_j^2/n \ \text{(fit)}.
+
+    At λ = 0 this is :math:`-2n\sigma^2\sum_j 1/d_j^4` (coef) or
+    :math:`-2\sigma^2\sum_j 1/d_j^2` (fit): strictly negative whenever σ > 0, so a small
+    enough λ > 0 has a smaller MSE than least squares (Hoerl & Kennard, 1970).
+    Returns an array of ``len(lams)``.
+    """
+    X, beta, sigma = _check_problem(X, beta, sigma)
+    lams = check_lambdas(lams)
+    target = _check_target(target)
+    n = X.shape[0]
+    _, d, Vt = _svd(X)
+    b = Vt @ beta
+    d2 = d**2
+    s = n * lams[:, None]
+    weight = np.ones_like(d2) if target == "coef" else d2 / n
+    terms = weight * 2 * d2 * (s * b**2 - sigma**2) / (d2 + s) ** 3
+    return n * np.sum(terms, axis=1)
+
+
+def hoerl_kennard_lambda(X, beta, sigma) -> float:
+    r"""A λ below which every ridge fit beats least squares: :math:`\sigma^2/(n\max_j b_j^2)`.
+
+    Each term :math:`m_j` of the MSE (see :func:`ridge_risk_derivative`) decreases in
+    :math:`s = n\lambda` as long as :math:`s < \sigma^2/b_j^2`, with :math:`b = V^\top\beta`.
+    Hence the MSE (of the coefficients and of the fitted values) is strictly decreasing on
+    :math:`0 < \lambda \le \sigma^2/(n\max_j b_j^2)`, and every λ in that interval has a
+    smaller MSE than λ = 0.  The interval is only sufficient: the best λ is usually larger.
+    Returns ``inf`` if β has no component in the row space of ``X`` and ``0`` if σ = 0.
+    """
+    X, beta, sigma = _check_problem(X, beta, sigma)
+    _, _, Vt = _svd(X)
+    b2_max = float(np.max((Vt @ beta) ** 2, initial=0.0))
+    if sigma == 0:
+        return 0.0
+    if b2_max == 0:
+        return float("inf")
+    return sigma**2 / (X.shape[0] * b2_max)
+
+
+# ---------------------------------------------------------------------------
+# The Bayesian view
+# ---------------------------------------------------------------------------
+def map_lambda(noise_std, prior_std, n_samples: int) -> float:
+    r"""The book's λ of the Gaussian MAP estimate: :math:`\lambda = \sigma^2/(n\tau^2)`.
+
+    With :math:`y \mid w \sim \mathcal N(Xw, \sigma^2 I)` and the prior
+    :math:`w \sim \mathcal N(0, \tau^2 I)`, the negative log posterior is, up to constants,
+    :math:`\frac{1}{2\sigma^2}\lVert y - Xw\rVert^2 + \frac{1}{2\tau^2}\lVert w\rVert^2`.
+    Multiplying by :math:`\sigma^2/n` gives the book's objective
+    :math:`\frac1{2n}\lVert y - Xw\rVert^2 + \frac\lambda2\lVert w\rVert^2` with
+    :math:`\lambda = \sigma^2/(n\tau^2)`.
+    """
+    sigma = check_positive_float(noise_std, "noise_std", allow_zero=True)
+    tau = check_positive_float(prior_std, "prior_std")
+    n = check_positive_int(n_samples, "n_samples")
+    return sigma**2 / (n * tau**2)
+
+
+def ridge_bayes_risk(X, sigma, tau, lams, *, target: str = "coef") -> RiskCurve:
+    r"""Ridge's risk averaged over the prior :math:`\beta \sim \mathcal N(0, \tau^2 I)`.
+
+    Averaging :func:`ridge_risk` over the prior replaces :math:`b_j^2` by :math:`\tau^2` (and
+    the squared norm of β outside the row space by :math:`(p - r)\tau^2`).  Each term then has
+    derivative :math:`\propto s\tau^2 - \sigma^2`, so *every* term is minimised at the same
+    :math:`n\lambda = \sigma^2/\tau^2`: the Bayes risk is minimised exactly at
+    :func:`map_lambda`, whatever the design.
+    """
+    X = check_matrix(X, "X")
+    sigma = check_positive_float(sigma, "sigma", allow_zero=True)
+    tau = check_positive_float(tau, "tau")
+    lams = check_lambdas(lams)
+    target = _check_target(target)
+    n, p = X.shape
+    _, d, _ = _svd(X)
+    d2 = d**2
+    f = d2[None, :] / (d2[None, :] + n * lams[:, None])
+    one_minus_f = (n * lams[:, None]) / (d2[None, :] + n * lams[:, None])
+    if target == "coef":
+        bias2 = tau**2 * (np.sum(one_minus_f**2, axis=1) + (p - d.size))
+        variance = sigma**2 * np.sum(f**2 / d2, axis=1)
+    else:
+        bias2 = tau**2 * np.sum(one_minus_f**2 * d2, axis=1) / n
+        variance = sigma**2 * np.sum(f**2, axis=1) / n
+    return RiskCurve(lams, bias2, variance, target)
+
+
+# ---------------------------------------------------------------------------
+# Any linear estimator
+# ---------------------------------------------------------------------------
+def linear_estimator_risk(X, beta, sigma, operators, *, target: str = "coef") -> tuple[np.ndarray, np.ndarray]:
+    r"""Exact squared bias and variance of linear estimators :math:`\hat w = A y`.
+
+    .. math::  \text{coef:}\quad \text{bias}^2 = \lVert(AX - I)\beta\rVert^2,\quad
+               \text{variance} = \sigma^2\lVert A\rVert_F^2 ;
+               \qquad
+               \text{fit:}\quad \text{bias}^2 = \tfrac1n\lVert X(AX - I)\beta\rVert^2,\quad
+               \text{variance} = \tfrac{\sigma^2}{n}\lVert XA\rVert_F^2 .
+
+    Parameters
+    ----------
+    operators : array (p, n) or (L, p, n)
+        One matrix ``A`` or a stack of them.
+
+    Returns
+    -------
+    bias2, variance : arrays of shape (L,) (L = 1 for a single matrix)
+    """
+    X, beta, sigma = _check_problem(X, beta, sigma)
+    target = _check_target(target)
+    n, p = X.shape
+    A = np.asarray(operators, dtype=float)
+    if A.ndim == 2:
+        A = A[None]
+    if A.ndim != 3 or A.shape[1:] != (p, n):
+        raise ValueError(f"operators must have shape (p, n) = ({p}, {n}) or (L, {p}, {n}); got {np.shape(operators)}")
+    if not np.all(np.isfinite(A)):
+        raise ValueError("operators must contain only finite values")
+    bias = A @ (X @ beta) - beta  # (L, p)
+    if target == "coef":
+        return np.sum(bias**2, axis=1), sigma**2 * np.sum(A**2, axis=(1, 2))
+    return np.sum((bias @ X.T) ** 2, axis=1) / n, sigma**2 * np.sum((X @ A) ** 2, axis=(1, 2)) / n
+
+
+# ---------------------------------------------------------------------------
+# Monte Carlo
+# ---------------------------------------------------------------------------
+def monte_carlo_risk(
+    X,
+    beta,
+    sigma,
+    lams,
+    n_rep: int,
+    rng=None,
+    *,
+    target: str = "coef",
+    fit: Callable | None = None,
+) -> MonteCarloRisk:
+    r"""Estimate bias², variance and MSE by simulating ``n_rep`` data sets.
+
+    For :math:`r = 1, \dots, R`: draw :math:`y_r = X\beta + \sigma\varepsilon_r` and fit
+    :math:`\hat w_r(\lambda)` for every λ.  With :math:`e_r = \hat w_r - \beta` (or
+    :math:`X(\hat w_r - \beta)/\sqrt n` for ``target="fit"``) and :math:`\bar w` the mean fit,
+
+    .. math::  \widehat{\mathrm{MSE}} = \frac1R\sum_r\lVert e_r\rVert^2, \qquad
+               \widehat{\mathrm{var}} = \frac{1}{R-1}\sum_r\lVert \hat w_r - \bar w\rVert^2,
+               \qquad \widehat{\text{bias}^2} = \widehat{\mathrm{MSE}} - \widehat{\mathrm{var}},
+
+    all three unbiased; ``mse_se`` is the standard error of :math:`\widehat{\mathrm{MSE}}`.
+
+    Parameters
+    ----------
+    X, beta, sigma, lams, target
+        As in :func:`ridge_risk`.
+    n_rep : int >= 2
+        Number of simulated data sets.
+    rng : numpy Generator or seed
+        Source of the noise (all noise is drawn at once, as an ``(n_rep, n)`` array).
+    fit : callable, optional
+        ``fit(X, y) -> array (len(lams), p)``, the estimator to simulate (called once per
+        data set).  By default ridge along ``lams``, computed for all data sets from one SVD
+        of ``X``: :math:`\hat w_r(\lambda) = V\,\mathrm{diag}(d_j/(d_j^2 + n\lambda))\,U^\top y_r`.
+
+    Returns
+    -------
+    MonteCarloRisk
+    """
+    X, beta, sigma = _check_problem(X, beta, sigma)
+    lams = check_lambdas(lams)
+    n_rep = check_positive_int(n_rep, "n_rep", minimum=2)
+    target = _check_target(target)
+    if fit is not None and not callable(fit):
+        raise ValueError(f"fit must be callable or None; got {type(fit).__name__}")
+    rng = np.random.default_rng(rng)
+    n, p = X.shape
+    Y = X @ beta + sigma * rng.standard_normal((n_rep, n))  # (R, n): one data set per row
+
+    if fit is None:
+        U, d, Vt = _svd(X)
+        UtY = Y @ U  # (R, r)
+        factors = d[None, :] / (d[None, :] ** 2 + n * lams[:, None])  # (L, r)
+
+        def fits_at(k):
+            return (UtY * factors[k]) @ Vt  # (R, p): ridge at lams[k] for every data set
+
+    else:
+        W = np.empty((lams.size, n_rep, p))
+        for r, y in enumerate(Y):
+            coefs = np.asarray(fit(X, y), dtype=float)
+            if coefs.shape != (lams.size, p):
+                raise ValueError(f"fit(X, y) must return an array of shape ({lams.size}, {p}); got {coefs.shape}")
+            W[:, r] = coefs
+
+        def fits_at(k):
+            return W[k]
+
+    scale = 1.0 if target == "coef" else 1.0 / n
+    mse, mse_se, variance = (np.empty(lams.size) for _ in range(3))
+    for k in range(lams.size):
+        Wk = fits_at(k)
+        errors = Wk - beta
+        spread = Wk - Wk.mean(axis=0)
+        if target == "fit":
+            errors, spread = errors @ X.T, spread @ X.T
+        sq = np.sum(errors**2, axis=1) * scale  # (R,)
+        mse[k] = sq.mean()
+        mse_se[k] = sq.std(ddof=1) / np.sqrt(n_rep)
+        variance[k] = np.sum(spread**2) * scale / (n_rep - 1)
+    return MonteCarloRisk(lams, mse - variance, variance, target, mse_se, n_rep)
+
+
+# ---------------------------------------------------------------------------
+# The objective, its gradient, gradient descent
+# ---------------------------------------------------------------------------
+def ridge_objective(X, y, w, lam) -> float:
+    r"""The book's ridge objective :math:`L(w) = \frac{1}{2n}\lVert y - Xw\rVert^2 + \frac\lambda2\lVert w\rVert^2`."""
+    X, y = check_X_y(X, y)
+    w = check_vector(w, "w", size=X.shape[1])
+    lam = check_lambda(lam)
+    r = y - X @ w
+    return float(r @ r / (2 * X.shape[0]) + 0.5 * lam * (w @ w))
+
+
+def ridge_gradient(X, y, w, lam) -> np.ndarray:
+    r"""Gradient of the ridge objective: :math:`\nabla L(w) = -\frac1n X^\top(y - Xw) + \lambda w`.
+
+    Setting it to zero gives the normal equations :math:`(X^\top X + n\lambda I)w = X^\top y`.
+    """
+    X, y = check_X_y(X, y)
+    w = check_vector(w, "w", size=X.shape[1])
+    lam = check_lambda(lam)
+    return -X.T @ (y - X @ w) / X.shape[0] + lam * w
+
+
+def ridge_gradient_descent(X, y, lam, lr, n_steps: int, w0=None) -> np.ndarray:
+    r"""Iterates of gradient descent on the ridge objective, from ``w0`` (default 0).
+
+    .. math::  w_{t+1} = w_t - \eta\,\nabla L(w_t)
+               = (1 - \eta\lambda)\,w_t + \frac{\eta}{n}X^\top(y - Xw_t),
+
+    the first form is "gradient of the penalised loss", the second "weight decay": the same
+    update.  With :math:`G = X^\top X/n + \lambda I` the error contracts as
+    :math:`w_t - \hat w = (I - \eta G)^t (w_0 - \hat w)`, so the iterates converge to the
+    ridge solution :math:`\hat w(\lambda)` when :math:`0 < \eta < 2/\lambda_{\max}(G)`.  From
+    :math:`w_0 = 0`, :math:`w_t = [I - (I - \eta G)^t]\,\hat w(\lambda)` is linear in ``y``.
+
+    Parameters
+    ----------
+    X : array (n, p)
+    y : array (n,)
+    lam : float >= 0
+    lr : float > 0
+        The step size η.
+    n_steps : int >= 0
+    w0 : array (p,), optional
+
+    Returns
+    -------
+    array (n_steps + 1, p)
+        Row ``t`` is :math:`w_t`; row 0 is ``w0``.
+    """
+    X, y = check_X_y(X, y)
+    lam = check_lambda(lam)
+    lr = check_positive_float(lr, "lr")
+    n_steps = check_positive_int(n_steps, "n_steps", minimum=0)
+    n, p = X.shape
+    w = np.zeros(p) if w0 is None else check_vector(w0, "w0", size=p).copy()
+    path = np.empty((n_steps + 1, p))
+    path[0] = w
+    for t in range(1, n_steps + 1):
+        gradient = -X.T @ (y - X @ w) / n + lam * w
+        w = w - lr * gradient
+        path[t] = w
+    return path
+
+
+# ---------------------------------------------------------------------------
+# Designs
+# ---------------------------------------------------------------------------
+def equicorrelated_design(n: int, p: int, rho: float, rng=None) -> np.ndarray:
+    r"""A standardised design whose columns all have correlation ``rho`` with each other.
+
+    Rows are drawn as :math:`x = \sqrt\rho\,z_0\mathbf 1 + \sqrt{1-\rho}\,z` with independent
+    standard normal :math:`z_0` and :math:`z \in \mathbb R^p`, so
+    :math:`\mathrm{Cov}(x) = (1-\rho)I + \rho\mathbf 1\mathbf 1^\top`, whose eigenvalues are
+    :math:`1 + (p-1)\rho` (once) and :math:`1 - \rho` (p − 1 times): for ρ near 1 the
+    columns are nearly collinear.  The columns are then centred and scaled with
+    :func:`weightdecay.linear.standardize` (mean 0, :math:`\lVert x_j\rVert^2 = n`).
+    """
+    n = check_positive_int(n, "n", minimum=2)
+    p = check_positive_int(p, "p")
+    rho = check_probability(rho, "rho")
+    rng = np.random.default_rng(rng)
+    common = rng.standard_normal((n, 1))
+    X = np.sqrt(rho) * common + np.sqrt(1.0 - rho) * rng.standard_normal((n, p))
+    X, _ = standardize(X)
+    return X
