@@ -97,3 +97,19 @@ def test_regression_targets_and_bad_inputs():
     X_bad[0, 0] = np.nan
     with pytest.raises(ValueError, match="X must contain only finite values"):
         training.train(model, (X_bad, y), optimizer=torch.optim.SGD(model.parameters(), lr=0.1), epochs=1)
+
+
+def test_on_epoch_begin_runs_before_each_epoch_in_order():
+    X, y = _blobs(64)
+    events = []
+
+    class Recorder:
+        def on_epoch_begin(self, epoch, model):
+            events.append(("begin", epoch, model.training))
+
+        def on_epoch_end(self, epoch, model, logs):
+            events.append(("end", epoch))
+
+    model = training.mlp(5, [8], 3)
+    training.train(model, (X, y), optimizer=torch.optim.SGD(model.parameters(), lr=0.1), epochs=2, callbacks=[Recorder()])
+    assert [e[:2] for e in events] == [("begin", 1), ("end", 1), ("begin", 2), ("end", 2)]

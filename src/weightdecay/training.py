@@ -8,8 +8,9 @@ call :func:`train`, which returns the per-epoch history.  One epoch is::
         optimizer.zero_grad(); loss.backward(); optimizer.step()
     evaluate on the validation set; callbacks may record or stop.
 
-Callbacks are plain objects with any of the methods ``on_epoch_end(epoch, model, logs)``
-(return ``True`` to stop) and ``on_train_end(model, logs)``; see
+Callbacks are plain objects with any of the methods ``on_epoch_begin(epoch, model)``,
+``on_epoch_end(epoch, model, logs)`` (return ``True`` to stop) and
+``on_train_end(model, logs)``; see
 :class:`weightdecay.early_stopping.EarlyStopping`.
 """
 
@@ -122,7 +123,9 @@ def train(
         Added to every mini-batch loss, e.g. ``lambda m: weightdecay.optim.l2_penalty(m, lam)``.
     callbacks : iterable
         Objects with ``on_epoch_end(epoch, model, logs) -> bool`` (``True`` stops training)
-        and/or ``on_train_end(model, logs)``.
+        and/or ``on_train_end(model, logs)``, and optionally ``on_epoch_begin(epoch, model)``
+        (called before the epoch's first step, e.g. to change the dropout rate; see
+        :class:`weightdecay.dropout.DropoutSchedule`).
     seed : int
         Seeds the mini-batch shuffling (a private ``torch.Generator``).
     progress : bool
@@ -153,6 +156,10 @@ def train(
         epoch_iter = tqdm(epoch_iter, desc="epochs")
 
     for epoch in epoch_iter:
+        for cb in callbacks:
+            hook = getattr(cb, "on_epoch_begin", None)
+            if hook is not None:
+                hook(epoch, model)
         model.train()
         order = torch.randperm(X.shape[0], generator=generator).to(device)
         running, count = 0.0, 0
