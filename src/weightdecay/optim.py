@@ -1,0 +1,1243 @@
+r"""Weight decay in optimisers: which parameters to decay, decay versus an L2 penalty, BatchNorm.
+
+Five parts, in the order of the chapter "Weight decay is not always L2".
+
+1. **Which parameters to decay.**  :func:`decay_param_groups` splits a model's parameters
+   into two PyTorch param groups: weight matrices and convolution kernels are decayed;
+   biases, the parameters of normalisation layers (BatchNorm, LayerNorm, GroupNorm,
+   InstanceNorm, RMSNorm), PReLU slopes and, by default, embeddings are not.
+   :func:`l2_penalty` is the matching penalty :math:`\frac\lambda2\sum\lVert W\rVert^2` over
+   the same parameters, so that ``SGD(decay_param_groups(m, λ))`` on a loss takes exactly the
+   steps of plain ``SGD`` on the loss plus ``l2_penalty(m, λ)``.
+
+2. **Reference update rules**, written from the math and tested against ``torch.optim``:
+   :class:`SGDL2` (SGD with momentum and an L2 penalty, PyTorch's ``SGD(weight_decay=λ)``),
+   :class:`SGDW` (SGD with decoupled decay), :class:`AdamL2` (PyTorch's
+   ``Adam(weight_decay=λ)``) and :class:`AdamW`.  Under plain SGD a penalty and a decay are
+   the same update; under momentum they differ a little and under Adam a lot
+   (Loshchilov & Hutter 2019).  :func:`decay_only_trajectory` shows it on a weight that
+   receives no data gradient.
+
+3. **BatchNorm and the effective learning rate.**  A weight followed by BatchNorm is
+   *scale-invariant*: :math:`f(cw) = f(w)` for every :math:`c>0`, hence
+   :math:`\nabla f(cw) = \nabla f(w)/c` and :math:`\langle w, \nabla f(w)\rangle = 0`.  An SGD
+   step changes its *direction* by about :math:`\eta\lVert\nabla f\rVert/\lVert w\rVert`, i.e.
+   with the effective learning rate :math:`\eta/\lVert w\rVert^2` (van Laarhoven 2017;
+   Zhang et al. 2019).  :func:`scale_invariance` checks the three identities,
+   :class:`EffectiveLearningRate` records :math:`\eta/\lVert w\rVert^2` per layer during
+   training and :func:`exponential_lr_equivalence` verifies the identity of Li & Arora (2020):
+   weight decay is an exponentially growing learning rate.
+
+4. **The source's Keras MLP, corrected**: :func:`source_regression_data`,
+   :func:`row_normalise` (the source's preprocessing, kept to show what it loses) and
+   :func:`mlp_regression_sweep`, the validation loss against :math:`\lambda`.
+
+5. **An experiment on MNIST-1D**: :func:`mnist1d_optimizer_comparison` trains the same MLP
+   with SGD+L2, SGDW, Adam+L2 and AdamW over several seeds; :func:`bn_decay_experiment`
+   shows what decaying BatchNorm's :math:`\gamma` does.
+
+This module imports torch; ``import weightdecay`` does not (the module loads lazily).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import fnmatch
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from .validation import (
+    check_lambda,
+    check_lambdas,
+    check_matrix,
+    check_positive_float,
+    check_positive_int,
+    check_probability,
+)
+
+__all__ = [
+    # 1. which parameters to decay
+    "NORMALIZATION_LAYERS",
+    "ParamDecision",
+    "decay_decisions",
+    "decay_param_groups",
+    "l2_penalty",
+    # 2. update rules
+    "SGDL2",
+    "SGDW",
+    "AdamL2",
+    "AdamW",
+    "METHODS",
+    "make_optimizer",
+    "decay_only_trajectory",
+    # 3. BatchNorm and the effective learning rate
+    "bn_mlp",
+    "scale_invariant_parameters",
+    "effective_lr",
+    "EffectiveLearningRate",
+    "ScaleInvariance",
+    "scale_invariance",
+    "ExponentialLREquivalence",
+    "exponential_lr_equivalence",
+    # 4. the source's MLP, corrected
+    "source_regression_data",
+    "row_normalise",
+    "RegressionSweep",
+    "mlp_regression_sweep",
+    # 5. experiments
+    "OptimizerComparison",
+    "DEFAULT_SETTINGS",
+    "mnist1d_optimizer_comparison",
+    "BNDecayResult",
+    "BN_DECAY_VARIANTS",
+    "bn_decay_experiment",
+    "single_thread",
+]
+
+
+# ---------------------------------------------------------------------------
+# Validation helpers
+# ---------------------------------------------------------------------------
+def _check_module(model, name: str = "model") -> nn.Module:
+    if not isinstance(model, nn.Module):
+        raise ValueError(f"{name} must be a torch.nn.Module; got {type(model).__name__}")
+    return model
+
+
+def _check_lr(lr, name: str = "lr") -> float:
+    return check_positive_float(lr, name)
+
+
+def _check_betas(betas) -> tuple[float, float]:
+    try:
+        b1, b2 = betas
+    except (TypeError, ValueError):
+        raise ValueError(f"betas must be a pair (beta1, beta2); got {betas!r}") from None
+    return check_probability(b1, "betas[0]"), check_probability(b2, "betas[1]")
+
+
+def _check_seeds(seeds) -> tuple[int, ...]:
+    seeds = tuple(check_positive_int(s, "seed", minimum=0) for s in seeds)
+    if not seeds:
+        raise ValueError("seeds must contain at least one seed; got none")
+    return seeds
+
+
+@contextlib.contextmanager
+def single_thread():
+    """Run torch on one CPU thread inside the ``with`` block, then restore the thread count.
+
+    The book's networks are tiny: one thread is as fast as several, is not slowed down by
+    other processes competing for the cores, and gives the same floating-point reductions
+    on every machine, whatever its number of cores.
+    """
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+# ---------------------------------------------------------------------------
+# 1. Which parameters to decay
+# ---------------------------------------------------------------------------
+def _normalization_layers() -> tuple[type[nn.Module], ...]:
+    layers: list[type[nn.Module]] = [
+        nn.modules.batchnorm._NormBase,  # BatchNorm1d/2d/3d, SyncBatchNorm, InstanceNorm1d/2d/3d
+        nn.LayerNorm,
+        nn.GroupNorm,
+        nn.LocalResponseNorm,
+    ]
+    if hasattr(nn, "RMSNorm"):
+        layers.append(nn.RMSNorm)
+    return tuple(layers)
+
+
+#: Module types whose parameters (scales :math:`\gamma` and shifts :math:`\beta`) are never
+#: decayed.
+NORMALIZATION_LAYERS = _normalization_layers()
+_EMBEDDINGS = (nn.Embedding, nn.EmbeddingBag)
+
+
+@dataclass(frozen=True)
+class ParamDecision:
+    """Whether one parameter is decayed, and why."""
+
+    name: str
+    shape: tuple[int, ...]
+    decay: bool
+    reason: str
+
+
+def _check_patterns(exclude) -> tuple[str, ...]:
+    if isinstance(exclude, str):
+        exclude = (exclude,)
+    try:
+        patterns = tuple(exclude)
+    except TypeError:
+        raise ValueError(f"exclude must be a string or an iterable of strings; got {exclude!r}") from None
+    for p in patterns:
+        if not isinstance(p, str) or not p:
+            raise ValueError(f"exclude must contain non-empty strings (name patterns); got {p!r}")
+    return patterns
+
+
+def _named_trainable_parameters(model: nn.Module):
+    """``(name, module, attribute, parameter)`` for every trainable parameter, each tensor once.
+
+    A parameter shared by several modules (tied weights) is reported once, under its first
+    name in ``model.named_modules()`` order, which is also the name
+    ``model.named_parameters()`` gives it.
+    """
+    seen: set[int] = set()
+    for module_name, module in model.named_modules():
+        for attr, param in module.named_parameters(recurse=False):
+            if id(param) in seen:
+                continue
+            seen.add(id(param))
+            if param.requires_grad:
+                yield (f"{module_name}.{attr}" if module_name else attr), module, attr, param
+
+
+def _decide(module: nn.Module, attr: str, param: torch.Tensor, name: str, patterns, decay_embeddings: bool):
+    if any(fnmatch.fnmatchcase(name, p) for p in patterns):
+        return False, "excluded by name"
+    if isinstance(module, NORMALIZATION_LAYERS):
+        return False, "normalisation layer"
+    if isinstance(module, nn.PReLU):
+        return False, "PReLU slope"
+    if isinstance(module, _EMBEDDINGS):
+        return decay_embeddings, "embedding"
+    if attr == "bias" or attr.endswith("_bias"):
+        return False, "bias"
+    if param.ndim >= 2:
+        return True, "weight matrix or kernel"
+    return False, "1-D parameter (gain or offset)"
+
+
+def decay_decisions(
+    model: nn.Module,
+    *,
+    decay_embeddings: bool = False,
+    exclude: str | Iterable[str] = (),
+) -> list[ParamDecision]:
+    r"""Decide, for every trainable parameter of ``model``, whether weight decay applies.
+
+    The rules, in order (the first that applies wins):
+
+    1. a name matching one of the ``exclude`` patterns (shell-style, e.g. ``"head.*"``,
+       matched with :func:`fnmatch.fnmatchcase` against the full name) — **no decay**;
+    2. a parameter of a normalisation layer (:data:`NORMALIZATION_LAYERS`: the scale
+       :math:`\gamma` and shift :math:`\beta`) — **no decay**;
+    3. a PReLU slope — **no decay** (decay would push PReLU towards ReLU; He et al. 2015);
+    4. an embedding table — decay only if ``decay_embeddings``;
+    5. a bias (attribute ``bias`` or ``*_bias``) — **no decay** (an intercept is never
+       penalised);
+    6. any other parameter with two or more dimensions (``Linear`` weight matrices,
+       convolution kernels, attention projections) — **decay**;
+    7. any other one-dimensional parameter (gains and offsets of custom layers) — **no decay**.
+
+    Parameters with ``requires_grad=False`` are left out; a parameter shared by several
+    modules appears once.
+
+    Raises
+    ------
+    ValueError
+        If ``model`` is not a module, or an ``exclude`` pattern matches no parameter (a typo
+        would otherwise silently decay what it meant to exclude).
+    """
+    _check_module(model)
+    patterns = _check_patterns(exclude)
+    decisions, used = [], set()
+    for name, module, attr, param in _named_trainable_parameters(model):
+        used |= {p for p in patterns if fnmatch.fnmatchcase(name, p)}
+        decay, reason = _decide(module, attr, param, name, patterns, bool(decay_embeddings))
+        decisions.append(ParamDecision(name, tuple(param.shape), decay, reason))
+    unused = [p for p in patterns if p not in used]
+    if unused:
+        raise ValueError(f"exclude pattern(s) {unused} match no trainable parameter of the model")
+    return decisions
+
+
+def _split_parameters(model, decay_embeddings, exclude):
+    decisions = decay_decisions(model, decay_embeddings=decay_embeddings, exclude=exclude)
+    decide = {d.name: d.decay for d in decisions}
+    decay, no_decay = [], []
+    for name, _, _, param in _named_trainable_parameters(model):
+        (decay if decide[name] else no_decay).append(param)
+    return decay, no_decay
+
+
+def decay_param_groups(
+    model: nn.Module,
+    weight_decay: float,
+    *,
+    decay_embeddings: bool = False,
+    exclude: str | Iterable[str] = (),
+) -> list[dict]:
+    r"""Two PyTorch param groups: decayed weights, and everything else with no decay.
+
+    Returns ``[{"params": [...], "weight_decay": weight_decay}, {"params": [...],
+    "weight_decay": 0.0}]``; pass it to any ``torch.optim`` optimiser (or to this module's
+    reference optimisers) in place of ``model.parameters()``.  Which parameters land in
+    which group is decided by :func:`decay_decisions`: weight matrices and convolution
+    kernels are decayed; biases, normalisation layers' parameters, PReLU slopes and (unless
+    ``decay_embeddings``) embeddings are not.  Every trainable parameter appears in exactly
+    one group; frozen ones (``requires_grad=False``) in none.  A group may be empty.
+
+    ``weight_decay`` is handed to the optimiser unchanged, so it means whatever the
+    optimiser makes of it: the L2-penalty coefficient :math:`\lambda` for ``SGD`` and
+    ``Adam`` (the gradient :math:`\lambda w` is added to the data gradient), the decoupled
+    rate for ``AdamW`` (:math:`w \leftarrow (1-\eta\lambda)w` before the Adam step).
+    """
+    weight_decay = check_lambda(weight_decay, "weight_decay")
+    decay, no_decay = _split_parameters(model, decay_embeddings, exclude)
+    return [
+        {"params": decay, "weight_decay": weight_decay},
+        {"params": no_decay, "weight_decay": 0.0},
+    ]
+
+
+def l2_penalty(
+    model: nn.Module,
+    lam: float,
+    *,
+    decay_embeddings: bool = False,
+    exclude: str | Iterable[str] = (),
+) -> torch.Tensor:
+    r"""The penalty :math:`\frac\lambda2\sum_W \lVert W\rVert_2^2` over the decayed parameters.
+
+    The sum runs over exactly the parameters that :func:`decay_param_groups` (with the same
+    options) puts in its decayed group.  Its gradient is :math:`\lambda W`, which is what
+    ``torch.optim.SGD(weight_decay=λ)`` adds to the data gradient, so plain SGD on
+    ``loss + l2_penalty(model, λ)`` takes the same steps as
+    ``SGD(decay_param_groups(model, λ))`` on ``loss``.  Returns a scalar tensor that is part
+    of the autograd graph (use it as ``penalty=`` of :func:`weightdecay.training.train`).
+    """
+    lam = check_lambda(lam)
+    decay, _ = _split_parameters(model, decay_embeddings, exclude)
+    if not decay:
+        param = next(model.parameters(), None)
+        return torch.zeros((), device=None if param is None else param.device)
+    return 0.5 * lam * sum(w.pow(2).sum() for w in decay)
+
+
+# ---------------------------------------------------------------------------
+# 2. Reference update rules
+# ---------------------------------------------------------------------------
+class _Reference(torch.optim.Optimizer):
+    """Base of the reference optimisers: iterate over the parameters that have a gradient."""
+
+    def _parameters(self):
+        """Yield ``(group, w, grad, state)`` for every parameter with a gradient."""
+        for group in self.param_groups:
+            for w in group["params"]:
+                if w.grad is not None:
+                    yield group, w, w.grad, self.state[w]
+
+
+class SGDL2(_Reference):
+    r"""SGD with momentum and an L2 penalty: PyTorch's ``SGD(momentum=μ, weight_decay=λ)``.
+
+    The penalty :math:`\frac\lambda2\lVert w\rVert^2` enters through its gradient, which
+    goes through the momentum buffer like the data gradient:
+
+    .. math::
+
+        g_t &= \nabla f(w_{t-1}) + \lambda w_{t-1} \\
+        b_t &= \mu\, b_{t-1} + g_t \qquad (b_1 = g_1) \\
+        w_t &= w_{t-1} - \eta\, b_t
+
+    With :math:`\mu = 0` this is :math:`w_t = (1-\eta\lambda)w_{t-1} - \eta\nabla f(w_{t-1})`:
+    a penalty *is* a multiplicative decay under plain SGD.  With momentum the decay of
+    step :math:`t` is :math:`\eta\lambda\sum_k \mu^k w_{t-1-k}`, close to
+    :math:`\frac{\eta\lambda}{1-\mu}w_{t-1}` when :math:`w` changes slowly.
+    """
+
+    def __init__(self, params, lr: float, momentum: float = 0.0, weight_decay: float = 0.0):
+        defaults = {
+            "lr": _check_lr(lr),
+            "momentum": check_probability(momentum, "momentum"),
+            "weight_decay": check_lambda(weight_decay, "weight_decay"),
+        }
+        super().__init__(params, defaults)
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None if closure is None else torch.enable_grad()(closure)()
+        for group, w, grad, state in self._parameters():
+            lr, mu, lam = group["lr"], group["momentum"], group["weight_decay"]
+            g = grad + lam * w
+            b = state.get("b")
+            b = g.clone() if b is None else mu * b + g
+            state["b"] = b
+            w.sub_(lr * b)
+        return loss
+
+
+class SGDW(_Reference):
+    r"""SGD with momentum and *decoupled* weight decay (SGDW, Loshchilov & Hutter 2019).
+
+    The decay is applied to the weights directly and never enters the momentum buffer:
+
+    .. math::
+
+        b_t &= \mu\, b_{t-1} + \nabla f(w_{t-1}) \qquad (b_1 = \nabla f(w_0)) \\
+        w_t &= (1 - \eta\lambda)\, w_{t-1} - \eta\, b_t
+
+    ``weight_decay`` is multiplied by the learning rate, as in ``torch.optim.AdamW``: the
+    weights shrink by the factor :math:`1-\eta\lambda` per step, so with no data gradient
+    :math:`w_t = (1-\eta\lambda)^t w_0`.  (Loshchilov & Hutter write the per-step factor as
+    :math:`1-\lambda'`; then :math:`\lambda' = \eta\lambda` and, under plain SGD, the
+    equivalent L2 coefficient is :math:`\lambda'/\eta`.)  With :math:`\mu = 0` this is the
+    same update as :class:`SGDL2`.
+    """
+
+    def __init__(self, params, lr: float, momentum: float = 0.0, weight_decay: float = 0.0):
+        defaults = {
+            "lr": _check_lr(lr),
+            "momentum": check_probability(momentum, "momentum"),
+            "weight_decay": check_lambda(weight_decay, "weight_decay"),
+        }
+        super().__init__(params, defaults)
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None if closure is None else torch.enable_grad()(closure)()
+        for group, w, grad, state in self._parameters():
+            lr, mu, lam = group["lr"], group["momentum"], group["weight_decay"]
+            b = state.get("b")
+            b = grad.clone() if b is None else mu * b + grad
+            state["b"] = b
+            w.copy_((1 - lr * lam) * w - lr * b)
+        return loss
+
+
+class _AdamBase(_Reference):
+    def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0):
+        defaults = {
+            "lr": _check_lr(lr),
+            "betas": _check_betas(betas),
+            "eps": check_positive_float(eps, "eps"),
+            "weight_decay": check_lambda(weight_decay, "weight_decay"),
+        }
+        super().__init__(params, defaults)
+
+    @staticmethod
+    def _adam_direction(g, state, beta1, beta2, eps):
+        r""":math:`\hat m_t / (\sqrt{\hat v_t} + \epsilon)` from the gradient ``g`` (updates ``state``)."""
+        t = state["t"] = state.get("t", 0) + 1
+        m = state["m"] = beta1 * state.get("m", torch.zeros_like(g)) + (1 - beta1) * g
+        v = state["v"] = beta2 * state.get("v", torch.zeros_like(g)) + (1 - beta2) * g * g
+        m_hat = m / (1 - beta1**t)
+        v_hat = v / (1 - beta2**t)
+        return m_hat / (v_hat.sqrt() + eps)
+
+
+class AdamL2(_AdamBase):
+    r"""Adam with an L2 penalty: PyTorch's ``Adam(weight_decay=λ)``.
+
+    The penalty gradient is added to the data gradient *before* Adam's normalisation:
+
+    .. math::
+
+        g_t &= \nabla f(w_{t-1}) + \lambda w_{t-1} \\
+        m_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t, \qquad
+        v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+        \hat m_t &= m_t/(1-\beta_1^t), \qquad \hat v_t = v_t/(1-\beta_2^t) \\
+        w_t &= w_{t-1} - \eta\, \hat m_t / (\sqrt{\hat v_t} + \epsilon)
+
+    (squares, roots and divisions elementwise, :math:`m_0 = v_0 = 0`).  Because
+    :math:`\lambda w` is divided by :math:`\sqrt{\hat v_t}` like the data gradient, a weight
+    whose gradients are large is barely decayed, and a weight with no data gradient moves
+    towards 0 by about :math:`\eta` per step whatever :math:`\lambda` is: this is not weight
+    decay.
+    """
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None if closure is None else torch.enable_grad()(closure)()
+        for group, w, grad, state in self._parameters():
+            (beta1, beta2), eps, lr, lam = group["betas"], group["eps"], group["lr"], group["weight_decay"]
+            g = grad + lam * w
+            w.sub_(lr * self._adam_direction(g, state, beta1, beta2, eps))
+        return loss
+
+
+class AdamW(_AdamBase):
+    r"""Adam with decoupled weight decay (Loshchilov & Hutter 2019): ``torch.optim.AdamW``.
+
+    Adam sees only the data gradient; the decay multiplies the weights:
+
+    .. math::
+
+        g_t &= \nabla f(w_{t-1}) \\
+        m_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t, \qquad
+        v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+        \hat m_t &= m_t/(1-\beta_1^t), \qquad \hat v_t = v_t/(1-\beta_2^t) \\
+        w_t &= (1 - \eta\lambda)\, w_{t-1} - \eta\, \hat m_t / (\sqrt{\hat v_t} + \epsilon)
+
+    Every weight shrinks by the same factor :math:`1-\eta\lambda` per step, whatever its
+    gradient history; with no data gradient :math:`w_t = (1-\eta\lambda)^t w_0`.
+    """
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None if closure is None else torch.enable_grad()(closure)()
+        for group, w, grad, state in self._parameters():
+            (beta1, beta2), eps, lr, lam = group["betas"], group["eps"], group["lr"], group["weight_decay"]
+            direction = self._adam_direction(grad, state, beta1, beta2, eps)
+            w.copy_((1 - lr * lam) * w - lr * direction)
+        return loss
+
+
+#: The four ways of combining an optimiser with weight decay compared in the chapter.
+METHODS = ("SGD+L2", "SGDW", "Adam+L2", "AdamW")
+
+
+def make_optimizer(method: str, params, *, lr: float, momentum: float = 0.9) -> torch.optim.Optimizer:
+    """Build the optimiser for one of :data:`METHODS` over ``params`` (e.g. param groups).
+
+    ``"SGD+L2"`` is ``torch.optim.SGD`` (its ``weight_decay`` is an L2 penalty gradient),
+    ``"SGDW"`` is :class:`SGDW` (PyTorch has no SGDW), ``"Adam+L2"`` is ``torch.optim.Adam``
+    and ``"AdamW"`` is ``torch.optim.AdamW``; ``momentum`` is used by the SGD methods only.
+    The ``weight_decay`` of each group (see :func:`decay_param_groups`) is given to the
+    optimiser as it is; a plain list of parameters gets no decay (not even ``AdamW``'s
+    default of 0.01).
+    """
+    lr = _check_lr(lr)
+    momentum = check_probability(momentum, "momentum")
+    params = list(params)
+    if method == "SGD+L2":
+        return torch.optim.SGD(params, lr=lr, momentum=momentum)
+    if method == "SGDW":
+        return SGDW(params, lr=lr, momentum=momentum)
+    if method == "Adam+L2":
+        return torch.optim.Adam(params, lr=lr)
+    if method == "AdamW":
+        return torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
+    raise ValueError(f"method must be one of {METHODS}; got {method!r}")
+
+
+def decay_only_trajectory(
+    optimizer_factory: Callable[[list[torch.Tensor]], torch.optim.Optimizer],
+    w0,
+    steps: int,
+) -> np.ndarray:
+    r"""Run ``steps`` optimiser steps on weights that receive **no data gradient**.
+
+    The weights start at ``w0``; before every step their gradient is set to zero, so
+    the only force on them is whatever the optimiser does with ``weight_decay``.  Returns
+    the weights after every step, an array ``(steps + 1, *w0.shape)`` starting with ``w0``
+    (float64).  For decoupled decay the answer is :math:`w_t = (1-\eta\lambda)^t w_0`; for
+    Adam with an L2 penalty it is not.
+
+    ``optimizer_factory`` receives the list of parameters, e.g.
+    ``lambda p: AdamW(p, lr=1e-2, weight_decay=0.1)``.
+    """
+    steps = check_positive_int(steps, "steps", minimum=0)
+    w = torch.nn.Parameter(torch.as_tensor(np.asarray(w0, dtype=np.float64)).clone())
+    if not torch.isfinite(w).all():
+        raise ValueError("w0 must contain only finite values")
+    optimizer = optimizer_factory([w])
+    trajectory = [w.detach().clone()]
+    for _ in range(steps):
+        w.grad = torch.zeros_like(w)
+        optimizer.step()
+        trajectory.append(w.detach().clone())
+    return torch.stack(trajectory).numpy()
+
+
+# ---------------------------------------------------------------------------
+# 3. BatchNorm, scale invariance and the effective learning rate
+# ---------------------------------------------------------------------------
+def bn_mlp(in_features: int, hidden: Sequence[int], out_features: int, *, eps: float = 1e-5) -> nn.Sequential:
+    """An MLP ``Linear(bias=False) → BatchNorm1d → ReLU → … → Linear``.
+
+    Every hidden ``Linear`` weight is followed by BatchNorm and is therefore
+    scale-invariant (in training mode); the output layer is a plain ``Linear``.  ``eps`` is
+    BatchNorm's :math:`\\epsilon` in :math:`(z-\\mu)/\\sqrt{\\sigma^2+\\epsilon}`; it breaks the
+    invariance slightly when :math:`\\sigma^2` is not much larger than it.
+    """
+    in_features = check_positive_int(in_features, "in_features")
+    out_features = check_positive_int(out_features, "out_features")
+    eps = check_positive_float(eps, "eps")
+    layers: list[nn.Module] = []
+    width = in_features
+    for i, h in enumerate(hidden):
+        h = check_positive_int(h, f"hidden[{i}]")
+        layers += [nn.Linear(width, h, bias=False), nn.BatchNorm1d(h, eps=eps), nn.ReLU()]
+        width = h
+    layers.append(nn.Linear(width, out_features))
+    return nn.Sequential(*layers)
+
+
+_WEIGHT_LAYERS = (nn.Linear, nn.modules.conv._ConvNd)
+
+
+def scale_invariant_parameters(model: nn.Module) -> list[str]:
+    """Names of the weights that a BatchNorm layer makes scale-invariant.
+
+    A ``Linear`` or convolution weight is listed when its layer is immediately followed by
+    a BatchNorm layer inside an ``nn.Sequential`` (in training mode BatchNorm subtracts the
+    batch mean and divides by the batch standard deviation, so scaling the weight by
+    :math:`c > 0` changes nothing downstream; a bias in between is removed by the
+    centring).  Other architectures must name their invariant weights themselves.
+    """
+    _check_module(model)
+    names = {id(p): n for n, p in model.named_parameters()}
+    found = []
+    for container in model.modules():
+        if not isinstance(container, nn.Sequential):
+            continue
+        children = list(container.children())
+        for layer, nxt in zip(children, children[1:]):
+            if (
+                isinstance(layer, _WEIGHT_LAYERS)
+                and isinstance(nxt, nn.modules.batchnorm._BatchNorm)
+                and layer.weight.requires_grad
+            ):
+                found.append(names[id(layer.weight)])
+    return found
+
+
+def effective_lr(lr: float, weight) -> float:
+    r"""The effective learning rate :math:`\eta/\lVert w\rVert_2^2` of a scale-invariant weight.
+
+    For a scale-invariant loss, an SGD step :math:`-\eta\nabla f(w)` is orthogonal to
+    :math:`w` and has length :math:`\eta\lVert\nabla f(w)\rVert`; the gradient at the unit
+    vector :math:`\hat w = w/\lVert w\rVert` is :math:`\lVert w\rVert\,\nabla f(w)`.  So
+    the direction :math:`\hat w` moves as if by SGD on the unit sphere with learning rate
+    :math:`\eta/\lVert w\rVert^2` (to first order in the step).
+    """
+    lr = check_positive_float(lr, "lr", allow_zero=True)
+    w = torch.as_tensor(weight).detach()
+    norm2 = float(w.double().pow(2).sum())
+    if not math.isfinite(norm2) or norm2 == 0:
+        raise ValueError(f"weight must be finite and non-zero; got squared norm {norm2}")
+    return lr / norm2
+
+
+class EffectiveLearningRate:
+    r"""Training callback: per-layer weight norm and effective learning rate, every epoch.
+
+    At the end of every epoch it adds to the logs of :func:`weightdecay.training.train`,
+    for every watched parameter ``name``:
+
+    * ``"norm/<name>"`` — :math:`\lVert w\rVert_2`;
+    * ``"eff_lr/<name>"`` — :math:`\eta/\lVert w\rVert_2^2` (:func:`effective_lr`), with
+      :math:`\eta` the current learning rate of the param group that holds the parameter.
+
+    ``names`` defaults to every weight the model's :func:`decay_decisions` would decay
+    (matrices and kernels).  :math:`\eta/\lVert w\rVert^2` is *the* effective learning
+    rate of SGD for scale-invariant weights (:func:`scale_invariant_parameters`); for other
+    weights it is only recorded for comparison.
+    """
+
+    def __init__(self, optimizer: torch.optim.Optimizer, names: Sequence[str] | None = None):
+        if not isinstance(optimizer, torch.optim.Optimizer):
+            raise ValueError(f"optimizer must be a torch.optim.Optimizer; got {type(optimizer).__name__}")
+        if names is not None:
+            names = [names] if isinstance(names, str) else list(names)
+            if not names or not all(isinstance(n, str) for n in names):
+                raise ValueError(f"names must be a non-empty list of parameter names; got {names!r}")
+        self.optimizer = optimizer
+        self.names = names
+
+    def _lr_of(self, param) -> float:
+        for group in self.optimizer.param_groups:
+            if any(p is param for p in group["params"]):
+                return float(group["lr"])
+        raise ValueError("a watched parameter is not optimised by the callback's optimizer")
+
+    def on_epoch_end(self, epoch: int, model: nn.Module, logs: dict) -> bool:
+        params = dict(model.named_parameters())
+        names = self.names
+        if names is None:
+            names = self.names = [d.name for d in decay_decisions(model) if d.decay]
+        for name in names:
+            if name not in params:
+                raise ValueError(f"names contains {name!r}, which is not a parameter of the model")
+            w = params[name]
+            logs[f"norm/{name}"] = float(w.detach().double().norm())
+            logs[f"eff_lr/{name}"] = effective_lr(self._lr_of(w), w)
+        return False
+
+
+def _loss_and_grad(model, name, X, y, loss_fn):
+    model.zero_grad(set_to_none=True)
+    loss = loss_fn(model(X), y)
+    loss.backward()
+    grad = dict(model.named_parameters())[name].grad.detach().clone()
+    return float(loss.detach()), grad
+
+
+@dataclass(frozen=True)
+class ScaleInvariance:
+    r"""Numerical check of scale invariance for one weight ``w`` (see :func:`scale_invariance`).
+
+    ``scales`` are the factors :math:`c`; ``loss[i]`` is :math:`f(c_i w)`, ``grad_ratio[i]``
+    is :math:`c_i\lVert\nabla f(c_i w)\rVert / \lVert\nabla f(w)\rVert` (1 for a
+    scale-invariant loss), ``grad_error[i]`` is
+    :math:`\lVert c_i\nabla f(c_i w) - \nabla f(w)\rVert / \lVert\nabla f(w)\rVert` (0), and
+    ``cosine`` is :math:`\langle w, \nabla f(w)\rangle / (\lVert w\rVert\lVert\nabla f(w)\rVert)`
+    (0).
+    """
+
+    name: str
+    loss_at_w: float
+    scales: np.ndarray
+    loss: np.ndarray
+    grad_ratio: np.ndarray
+    grad_error: np.ndarray
+    cosine: float
+
+
+def scale_invariance(model: nn.Module, name: str, data, scales=(0.1, 0.5, 2.0, 10.0), loss_fn=None) -> ScaleInvariance:
+    r"""Check :math:`f(cw) = f(w)`, :math:`\nabla f(cw) = \nabla f(w)/c`, :math:`\langle w,\nabla f(w)\rangle = 0`.
+
+    :math:`f` is the mini-batch loss of ``model`` on ``data = (X, y)`` in **training mode**
+    (BatchNorm uses the batch's statistics, as during an SGD step) as a function of the
+    parameter ``name`` alone.  The model is not modified: the check runs on a copy.  The
+    identities follow from :math:`f(cw) = f(w)` by differentiating with respect to
+    :math:`w` (the gradient identity) and with respect to :math:`c` at :math:`c = 1`
+    (orthogonality).
+    """
+    from .training import as_tensors
+
+    _check_module(model)
+    probe = copy.deepcopy(model).train()
+    params = dict(probe.named_parameters())
+    if name not in params:
+        raise ValueError(f"name must be a parameter of the model; got {name!r}")
+    scales = check_lambdas(scales, "scales")
+    if np.any(scales == 0):
+        raise ValueError("scales must all be > 0; got a zero scale")
+    device = params[name].device
+    X, y = as_tensors(data, device)
+    X = X.to(params[name].dtype)
+    loss_fn = loss_fn or nn.functional.cross_entropy
+    w = params[name]
+    w0 = w.detach().clone()
+    loss0, g0 = _loss_and_grad(probe, name, X, y, loss_fn)
+    losses, ratios, errors = [], [], []
+    for c in scales:
+        with torch.no_grad():
+            w.copy_(c * w0)
+        loss_c, g_c = _loss_and_grad(probe, name, X, y, loss_fn)
+        losses.append(loss_c)
+        ratios.append(float(c * g_c.norm() / g0.norm()))
+        errors.append(float((c * g_c - g0).norm() / g0.norm()))
+    cosine = float((w0 * g0).sum() / (w0.norm() * g0.norm()))
+    return ScaleInvariance(name, loss0, scales, np.array(losses), np.array(ratios), np.array(errors), cosine)
+
+
+class _ExponentialLR:
+    r"""Optimiser step hook: learning rate :math:`\eta\rho^{-(2t+1)}` for the step ``t = 0, 1, …``."""
+
+    def __init__(self, optimizer, group_index: int, lr: float, rho: float):
+        self.group, self.lr, self.rho, self.t = optimizer.param_groups[group_index], lr, rho, 0
+        self.group["lr"] = self.lr_at(0)
+        optimizer.register_step_post_hook(self)
+
+    def lr_at(self, t: int) -> float:
+        return self.lr * self.rho ** (-(2 * t + 1))
+
+    def __call__(self, optimizer, args, kwargs):
+        self.t += 1
+        self.group["lr"] = self.lr_at(self.t)
+
+
+class _Probe:
+    """Callback: outputs (training mode, on a copy) and the norms of chosen weights, per epoch."""
+
+    def __init__(self, X, names):
+        self.X, self.names, self.outputs, self.norms = X, names, [], []
+
+    def on_epoch_end(self, epoch, model, logs):
+        params = dict(model.named_parameters())
+        self.norms.append([float(params[n].detach().double().norm()) for n in self.names])
+        with torch.no_grad():
+            self.outputs.append(copy.deepcopy(model).train()(self.X).double().numpy())
+        return False
+
+
+@dataclass(frozen=True)
+class ExponentialLREquivalence:
+    r"""Two training runs that the identity of Li & Arora (2020) says are one.
+
+    Run A: SGD, learning rate :math:`\eta`, weight decay :math:`\lambda` on the
+    scale-invariant weights.  Run B: SGD from the same initialisation, on the same
+    mini-batches, no weight decay, learning rate :math:`\eta\rho^{-(2t+1)}` at step
+    :math:`t = 0, 1, \dots` for the scale-invariant weights (:math:`\rho = 1-\eta\lambda`) and
+    :math:`\eta` for the others.  Per epoch (after ``steps[e]`` steps):
+
+    * ``output_gap[e]`` — :math:`\max|f_A(x) - f_B(x)| / \max|f_A(x)|` over the probe
+      inputs, both networks in training mode (batch statistics): 0 if the two runs compute
+      the same function;
+    * ``norm_ratio[e, k]`` — :math:`\lVert\tilde w_k\rVert/\lVert w_k\rVert` for every
+      scale-invariant weight :math:`k`; the identity predicts ``predicted_ratio[e]`` =
+      :math:`\rho^{-t}`.
+    """
+
+    names: tuple[str, ...]
+    rho: float
+    steps: np.ndarray
+    predicted_ratio: np.ndarray
+    norm_ratio: np.ndarray
+    output_gap: np.ndarray
+    final_lr_factor: float
+    norms_decay: np.ndarray
+    norms_exp: np.ndarray
+    train_loss_decay: np.ndarray
+    train_loss_exp: np.ndarray
+
+
+def exponential_lr_equivalence(
+    model: nn.Module,
+    train_data,
+    *,
+    lr: float,
+    weight_decay: float,
+    epochs: int,
+    batch_size: int = 128,
+    names: Sequence[str] | None = None,
+    probe=None,
+    seed: int = 0,
+) -> ExponentialLREquivalence:
+    r"""Verify numerically that weight decay is an exponentially growing learning rate.
+
+    **Statement** (Li & Arora 2020, the case without momentum).  Let the loss be
+    scale-invariant in the weights :math:`w` (for every mini-batch,
+    :math:`f(cw, u) = f(w, u)` for :math:`c > 0`, where :math:`u` are the other parameters),
+    and let :math:`\rho = 1 - \eta\lambda`.  Run A is SGD with learning rate :math:`\eta` and
+    weight decay :math:`\lambda` on :math:`w` (none on :math:`u`):
+
+    .. math::  w_{t+1} = \rho\, w_t - \eta\nabla_w f_t(w_t, u_t), \qquad
+               u_{t+1} = u_t - \eta\nabla_u f_t(w_t, u_t).
+
+    Run B starts from the same point, uses the same mini-batches, has **no** weight decay,
+    and gives :math:`w` the learning rate :math:`\tilde\eta_t = \eta\rho^{-(2t+1)}`:
+
+    .. math::  \tilde w_{t+1} = \tilde w_t - \eta\rho^{-(2t+1)}\nabla_w f_t(\tilde w_t, \tilde u_t),
+               \qquad \tilde u_{t+1} = \tilde u_t - \eta\nabla_u f_t(\tilde w_t, \tilde u_t).
+
+    Then :math:`\tilde w_t = \rho^{-t} w_t` and :math:`\tilde u_t = u_t` for every :math:`t`,
+    so the two runs compute the same function at every step.  Proof by induction, using
+    :math:`\nabla_w f(cw, u) = \nabla_w f(w, u)/c` and :math:`\nabla_u f(cw, u) = \nabla_u f(w, u)`:
+    :math:`\tilde w_{t+1} = \rho^{-t}w_t - \eta\rho^{-(2t+1)}\rho^{t}\nabla_w f_t(w_t, u_t)
+    = \rho^{-(t+1)}(\rho w_t - \eta\nabla_w f_t(w_t, u_t)) = \rho^{-(t+1)}w_{t+1}`.
+
+    Both runs use :func:`weightdecay.training.train` (same ``seed``, hence the same
+    mini-batches; one thread, :func:`single_thread`) with ``torch.optim.SGD``; ``names`` are the scale-invariant weights
+    (default :func:`scale_invariant_parameters`).  The identity is about training mode:
+    BatchNorm's running averages (used in evaluation mode) are averages over steps taken at
+    different scales, so they do **not** match, and BatchNorm's :math:`\epsilon` makes the
+    invariance, hence the identity, approximate (build the model with a small ``eps``, see
+    :func:`bn_mlp`).  ``probe`` inputs (default: the training inputs) are where the outputs
+    are compared.
+    """
+    from .training import as_tensors, train
+
+    _check_module(model)
+    lr = _check_lr(lr)
+    weight_decay = check_lambda(weight_decay, "weight_decay")
+    rho = 1.0 - lr * weight_decay
+    if not rho > 0:
+        raise ValueError(f"lr * weight_decay must be < 1; got {lr} * {weight_decay} = {lr * weight_decay}")
+    epochs = check_positive_int(epochs, "epochs")
+    batch_size = check_positive_int(batch_size, "batch_size")
+    names = tuple(scale_invariant_parameters(model) if names is None else names)
+    params = dict(model.named_parameters())
+    if not names or any(n not in params for n in names):
+        raise ValueError(f"names must be non-empty parameter names of the model; got {names!r}")
+    X, y = as_tensors(train_data)
+    X_probe = X if probe is None else torch.as_tensor(check_matrix(probe, "probe"), dtype=X.dtype)
+
+    runs = {}
+    with single_thread():
+        for run in ("decay", "exp"):
+            net = copy.deepcopy(model)
+            named = dict(net.named_parameters())
+            invariant = [named[n] for n in names]
+            rest = [p for n, p in named.items() if n not in names and p.requires_grad]
+            wd = weight_decay if run == "decay" else 0.0
+            opt = torch.optim.SGD(
+                [{"params": invariant, "weight_decay": wd}, {"params": rest, "weight_decay": 0.0}], lr=lr
+            )
+            schedule = _ExponentialLR(opt, 0, lr, rho) if run == "exp" else None
+            probe_cb = _Probe(X_probe, names)
+            hist = train(net, (X, y), optimizer=opt, epochs=epochs, batch_size=batch_size,
+                         callbacks=[probe_cb], seed=seed)
+            runs[run] = (probe_cb, hist, schedule)
+
+    steps_per_epoch = math.ceil(X.shape[0] / batch_size)
+    steps = steps_per_epoch * np.arange(1, epochs + 1)
+    (pa, ha, _), (pb, hb, sched) = runs["decay"], runs["exp"]
+    out_a, out_b = np.array(pa.outputs), np.array(pb.outputs)
+    gap = np.abs(out_a - out_b).max(axis=(1, 2)) / np.abs(out_a).max(axis=(1, 2))
+    norms_a, norms_b = np.array(pa.norms), np.array(pb.norms)
+    return ExponentialLREquivalence(
+        names=names,
+        rho=rho,
+        steps=steps,
+        predicted_ratio=rho ** (-steps.astype(float)),
+        norm_ratio=norms_b / norms_a,
+        output_gap=gap,
+        final_lr_factor=sched.lr_at(sched.t - 1) / lr,
+        norms_decay=norms_a,
+        norms_exp=norms_b,
+        train_loss_decay=np.array(ha["train_loss"]),
+        train_loss_exp=np.array(hb["train_loss"]),
+    )
+
+
+# ---------------------------------------------------------------------------
+# 4. The source's Keras MLP, corrected
+# ---------------------------------------------------------------------------
+def source_regression_data(n_samples: int, n_features: int = 2, *, noise: float = 1.0, rng=None):
+    r"""The source's regression data, with noise: :math:`y = X\beta + 0.5 + \sigma\varepsilon`.
+
+    Rows :math:`x_i \sim N(0, I_p)`, coefficients :math:`\beta \sim N(0, I_p)` drawn once,
+    :math:`\varepsilon_i \sim N(0,1)`.  The source's generator is the case ``noise=0``
+    (it then calls ``np.random.seed(42)`` inside the function; here the generator is
+    passed in).  Returns ``X`` (float64, ``(n, p)``), ``y`` (``(n,)``) and ``beta``.
+    """
+    n_samples = check_positive_int(n_samples, "n_samples")
+    n_features = check_positive_int(n_features, "n_features")
+    noise = check_positive_float(noise, "noise", allow_zero=True)
+    rng = np.random.default_rng(rng)
+    beta = rng.standard_normal(n_features)
+    X = rng.standard_normal((n_samples, n_features))
+    y = X @ beta + 0.5 + noise * rng.standard_normal(n_samples)
+    return X, y, beta
+
+
+def row_normalise(X) -> np.ndarray:
+    r"""The source's preprocessing ``X / ‖x_i‖``: every *row* scaled to unit length.
+
+    It keeps only the direction of each input and throws away its length
+    :math:`\lVert x_i\rVert`, on which :math:`y = X\beta + 0.5` depends.
+    """
+    X = check_matrix(X, "X")
+    norms = np.linalg.norm(X, axis=1, keepdims=True)
+    if np.any(norms == 0):
+        raise ValueError("X must have no all-zero rows (their direction is undefined)")
+    return X / norms
+
+
+@dataclass(frozen=True)
+class RegressionSweep:
+    r"""Training and validation mean squared error of the corrected MLP along a :math:`\lambda` grid.
+
+    Arrays ``(n_lams, n_seeds)``.  ``weight_norm`` is
+    :math:`(\sum_W\lVert W\rVert^2)^{1/2}` over the decayed weight matrices at the end of
+    training; ``noise_var`` is :math:`\sigma^2`, the smallest expected validation MSE any
+    model can reach.
+    """
+
+    lams: np.ndarray
+    seeds: tuple[int, ...]
+    train_mse: np.ndarray
+    val_mse: np.ndarray
+    weight_norm: np.ndarray
+    noise_var: float
+
+    @property
+    def best_lam(self) -> float:
+        """The :math:`\\lambda` of smallest mean validation MSE."""
+        return float(self.lams[np.argmin(self.val_mse.mean(axis=1))])
+
+
+def _half_mse(out, y):
+    return 0.5 * nn.functional.mse_loss(out.squeeze(-1), y)
+
+
+def mlp_regression_sweep(
+    lams,
+    seeds: Sequence[int] = (0, 1, 2),
+    *,
+    n_train: int = 100,
+    n_val: int = 1000,
+    n_features: int = 10,
+    noise: float = 1.0,
+    hidden: Sequence[int] = (64, 64),
+    epochs: int = 100,
+    lr: float = 1e-2,
+    batch_size: int = 32,
+    data_seed: int = 0,
+) -> RegressionSweep:
+    r"""The source's MLP example done right, for every :math:`\lambda` in ``lams`` and every seed.
+
+    Data: :func:`source_regression_data` with ``n_train + n_val`` rows, split into a
+    training and a validation set; columns standardised with the *training* means and
+    standard deviations (:func:`weightdecay.linear.standardize`), which keeps
+    :math:`y = X\beta + 0.5 + \sigma\varepsilon` a linear function of the inputs.  Model:
+    ``mlp(n_features, hidden, 1)``, ReLU hidden layers and a *linear* output (built once).
+    Objective, in the book's convention,
+
+    .. math::  \frac{1}{2n}\sum_i (y_i - f(x_i))^2 + \frac\lambda2\sum_W\lVert W\rVert^2,
+
+    with every weight matrix penalised and no bias (:func:`decay_param_groups`), minimised
+    by Adam with the penalty's gradient added to the data gradient (``torch.optim.Adam``
+    with ``weight_decay=λ`` on the weight group, which *is* this objective's gradient).
+    The seed sets the initialisation and the mini-batch order; the data are the same for
+    every seed.
+    """
+    from .linear import standardize
+    from .reproducibility import seed_everything
+    from .training import evaluate, mlp, train
+
+    lams = check_lambdas(lams)
+    seeds = _check_seeds(seeds)
+    n_train = check_positive_int(n_train, "n_train", minimum=2)
+    n_val = check_positive_int(n_val, "n_val")
+    lr = _check_lr(lr)
+    X, y, _ = source_regression_data(n_train + n_val, n_features, noise=noise, rng=data_seed)
+    X_train, _, stats = standardize(X[:n_train], y[:n_train])
+    X_val = stats.transform(X[n_train:])
+    train_data = (X_train.astype(np.float32), y[:n_train].astype(np.float32))
+    val_data = (X_val.astype(np.float32), y[n_train:].astype(np.float32))
+    shape = (len(lams), len(seeds))
+    train_mse, val_mse, norms = np.empty(shape), np.empty(shape), np.empty(shape)
+    with single_thread():
+        for i, lam in enumerate(lams):
+            for j, seed in enumerate(seeds):
+                seed_everything(seed)
+                model = mlp(n_features, hidden, 1)
+                groups = decay_param_groups(model, float(lam))
+                optimizer = torch.optim.Adam(groups, lr=lr)
+                train(model, train_data, optimizer=optimizer, epochs=epochs, batch_size=batch_size,
+                      loss_fn=_half_mse, seed=seed)
+                train_mse[i, j] = 2 * evaluate(model, train_data, _half_mse)["loss"]
+                val_mse[i, j] = 2 * evaluate(model, val_data, _half_mse)["loss"]
+                norms[i, j] = math.sqrt(sum(float(w.detach().pow(2).sum()) for w in groups[0]["params"]))
+    return RegressionSweep(lams, seeds, train_mse, val_mse, norms, float(noise) ** 2)
+
+
+# ---------------------------------------------------------------------------
+# 5. Experiments on MNIST-1D
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class OptimizerComparison:
+    r"""Results of :func:`mnist1d_optimizer_comparison`.
+
+    ``labels[k]`` names setting ``k`` (method and weight decay).  Arrays have shape
+    ``(n_settings, n_seeds)`` (final test and validation accuracy, final training loss) and
+    ``(n_settings, n_seeds, n_layers)`` for ``layer_norms``, the Frobenius norms
+    :math:`\lVert W_l\rVert` of the weight matrices ``layer_names`` at the end of training.
+    """
+
+    labels: tuple[str, ...]
+    methods: tuple[str, ...]
+    weight_decays: np.ndarray
+    seeds: tuple[int, ...]
+    layer_names: tuple[str, ...]
+    test_acc: np.ndarray
+    val_acc: np.ndarray
+    train_loss: np.ndarray
+    layer_norms: np.ndarray
+
+    def summary(self, key: str = "test_acc") -> tuple[np.ndarray, np.ndarray]:
+        """Mean and sample standard deviation over seeds of ``key``, one entry per setting."""
+        if key not in ("test_acc", "val_acc", "train_loss"):
+            raise ValueError(f"key must be 'test_acc', 'val_acc' or 'train_loss'; got {key!r}")
+        values = getattr(self, key)
+        return values.mean(axis=1), values.std(axis=1, ddof=1 if values.shape[1] > 1 else 0)
+
+
+def _check_settings(settings) -> list[tuple[str, float]]:
+    checked = []
+    for i, item in enumerate(settings):
+        try:
+            method, lam = item
+        except (TypeError, ValueError):
+            raise ValueError(f"settings[{i}] must be a pair (method, weight_decay); got {item!r}") from None
+        if method not in METHODS:
+            raise ValueError(f"settings[{i}]: method must be one of {METHODS}; got {method!r}")
+        checked.append((method, check_lambda(lam, f"settings[{i}] weight_decay")))
+    if not checked:
+        raise ValueError("settings must contain at least one (method, weight_decay) pair; got none")
+    return checked
+
+
+#: The chapter's settings: no decay, and decay strengths fixed by one rule (see
+#: :func:`mnist1d_optimizer_comparison`).
+DEFAULT_SETTINGS = (
+    ("SGD+L2", 0.0),
+    ("SGD+L2", 3e-3),
+    ("SGDW", 3e-2),
+    ("Adam+L2", 0.0),
+    ("Adam+L2", 3e-3),
+    ("AdamW", 1.0),
+)
+
+
+def mnist1d_optimizer_comparison(
+    settings: Sequence[tuple[str, float]] = DEFAULT_SETTINGS,
+    seeds: Sequence[int] = (0, 1, 2),
+    *,
+    epochs: int = 30,
+    n_samples: int = 3000,
+    hidden: Sequence[int] = (128, 128),
+    sgd_lr: float = 0.1,
+    adam_lr: float = 3e-3,
+    momentum: float = 0.9,
+    batch_size: int = 128,
+    data_seed: int = 0,
+) -> OptimizerComparison:
+    r"""Train the same MLP on MNIST-1D with every ``(method, weight_decay)`` setting and seed.
+
+    ``method`` is one of :data:`METHODS` (built by :func:`make_optimizer`, SGD methods with
+    ``sgd_lr`` and ``momentum``, Adam methods with ``adam_lr``); ``weight_decay`` is given
+    to the weight matrices only (:func:`decay_param_groups`; biases are not decayed) and
+    means what the method makes of it (an L2 coefficient for ``+L2``, a decoupled rate
+    multiplied by the learning rate for ``SGDW`` and ``AdamW``).  For every seed:
+    ``seed_everything(seed)``, ``mlp(40, hidden, 10)`` (the same initial weights for every
+    setting), ``epochs`` epochs of :func:`weightdecay.training.train` on the training split
+    of ``mnist1d(n_samples, seed=data_seed)`` (the same data for every seed), then the
+    accuracy on the validation and test splits and the norm of every weight matrix.
+
+    :data:`DEFAULT_SETTINGS` fix the decay strengths by one rule rather than a search: the
+    decoupled methods shrink the weights by the same factor :math:`1-\eta\lambda = 1 - 3\cdot
+    10^{-3}` per step (SGDW :math:`\lambda = 0.03` at :math:`\eta = 0.1`, AdamW
+    :math:`\lambda = 1` at :math:`\eta = 3\cdot10^{-3}`); SGD+L2 gets
+    :math:`\lambda_{\rm SGDW}(1-\mu) = 0.003`, which with momentum :math:`\mu = 0.9` decays
+    about as fast; Adam+L2 gets the same penalty as SGD+L2 (the same objective).
+    """
+    from .data import mnist1d
+    from .reproducibility import seed_everything
+    from .training import evaluate, mlp, train
+
+    settings = _check_settings(settings)
+    seeds = _check_seeds(seeds)
+    epochs = check_positive_int(epochs, "epochs")
+    sgd_lr, adam_lr = _check_lr(sgd_lr, "sgd_lr"), _check_lr(adam_lr, "adam_lr")
+    data = mnist1d(n_samples, seed=data_seed)
+    shape = (len(settings), len(seeds))
+    test_acc, val_acc, train_loss = np.empty(shape), np.empty(shape), np.empty(shape)
+    norms, layer_names = None, None
+    with single_thread():
+        for i, (method, lam) in enumerate(settings):
+            for j, seed in enumerate(seeds):
+                seed_everything(seed)
+                model = mlp(40, hidden, 10)
+                groups = decay_param_groups(model, lam)
+                lr = sgd_lr if method.startswith("SGD") else adam_lr
+                optimizer = make_optimizer(method, groups, lr=lr, momentum=momentum)
+                hist = train(model, data.train, optimizer=optimizer, epochs=epochs, batch_size=batch_size,
+                             val_data=data.val, seed=seed)
+                val_acc[i, j] = hist["val_acc"][-1]
+                train_loss[i, j] = hist["train_loss"][-1]
+                test_acc[i, j] = evaluate(model, data.test)["acc"]
+                weights = [d.name for d in decay_decisions(model) if d.decay]
+                if norms is None:
+                    layer_names = tuple(weights)
+                    norms = np.empty((*shape, len(weights)))
+                params = dict(model.named_parameters())
+                norms[i, j] = [float(params[n].detach().norm()) for n in layer_names]
+    return OptimizerComparison(
+        labels=tuple(f"{m} ({lam:g})" for m, lam in settings),
+        methods=tuple(m for m, _ in settings),
+        weight_decays=np.array([lam for _, lam in settings]),
+        seeds=seeds,
+        layer_names=layer_names,
+        test_acc=test_acc,
+        val_acc=val_acc,
+        train_loss=train_loss,
+        layer_norms=norms,
+    )
+
+
+@dataclass(frozen=True)
+class BNDecayResult:
+    r"""Results of :func:`bn_decay_experiment`, arrays ``(n_variants, n_seeds, …)``.
+
+    ``gamma_mean_abs[v, s, k]`` is the mean :math:`|\gamma|` of BatchNorm layer ``k`` at the
+    end of training, ``weight_norms[v, s, e, k]`` the norm of the scale-invariant weight
+    ``k`` and ``eff_lr[v, s, e, k]`` its effective learning rate :math:`\eta/\lVert w\rVert^2`
+    after epoch ``e``.
+    """
+
+    variants: tuple[str, ...]
+    seeds: tuple[int, ...]
+    weight_names: tuple[str, ...]
+    bn_names: tuple[str, ...]
+    test_acc: np.ndarray
+    train_loss: np.ndarray
+    gamma_mean_abs: np.ndarray
+    weight_norms: np.ndarray
+    eff_lr: np.ndarray
+
+
+#: The parameter sets decayed in :func:`bn_decay_experiment`.
+BN_DECAY_VARIANTS = ("none", "weights only", "all parameters")
+
+
+def bn_decay_experiment(
+    seeds: Sequence[int] = (0, 1, 2),
+    *,
+    weight_decay: float = 0.03,
+    epochs: int = 20,
+    n_samples: int = 3000,
+    hidden: Sequence[int] = (128, 128),
+    lr: float = 0.1,
+    momentum: float = 0.9,
+    batch_size: int = 128,
+    data_seed: int = 0,
+) -> BNDecayResult:
+    r"""What decaying BatchNorm's parameters does: a BatchNorm MLP on MNIST-1D, three ways.
+
+    The model is :func:`bn_mlp` ``(40, hidden, 10)``, trained with :class:`SGDW`
+    (``lr``, ``momentum``, decoupled ``weight_decay``) on one of three parameter sets
+    (:data:`BN_DECAY_VARIANTS`): ``"none"`` (no decay), ``"weights only"``
+    (:func:`decay_param_groups`: the matrices, which BatchNorm makes scale-invariant, and
+    the output layer's matrix) and ``"all parameters"`` (the source's proposal: also the
+    output bias and BatchNorm's :math:`\gamma` and :math:`\beta`).  Records the test
+    accuracy, the final training loss, the mean :math:`|\gamma|` of every BatchNorm layer
+    and, every epoch, the norm and the effective learning rate of the scale-invariant
+    weights (:class:`EffectiveLearningRate`).
+    """
+    from .data import mnist1d
+    from .reproducibility import seed_everything
+    from .training import evaluate, train
+
+    seeds = _check_seeds(seeds)
+    weight_decay = check_lambda(weight_decay, "weight_decay")
+    epochs = check_positive_int(epochs, "epochs")
+    lr = _check_lr(lr)
+    data = mnist1d(n_samples, seed=data_seed)
+    probe = bn_mlp(40, hidden, 10)
+    weight_names = tuple(scale_invariant_parameters(probe))
+    bn_names = tuple(n for n, m in probe.named_modules() if isinstance(m, nn.BatchNorm1d))
+    V, S = len(BN_DECAY_VARIANTS), len(seeds)
+    test_acc, train_loss = np.empty((V, S)), np.empty((V, S))
+    gammas = np.empty((V, S, len(bn_names)))
+    norms, eff = np.empty((V, S, epochs, len(weight_names))), np.empty((V, S, epochs, len(weight_names)))
+    with single_thread():
+        for v, variant in enumerate(BN_DECAY_VARIANTS):
+            for s, seed in enumerate(seeds):
+                seed_everything(seed)
+                model = bn_mlp(40, hidden, 10)
+                if variant == "all parameters":
+                    params = [{"params": list(model.parameters()), "weight_decay": weight_decay}]
+                else:
+                    params = decay_param_groups(model, weight_decay if variant == "weights only" else 0.0)
+                optimizer = SGDW(params, lr=lr, momentum=momentum)
+                monitor = EffectiveLearningRate(optimizer, weight_names)
+                hist = train(model, data.train, optimizer=optimizer, epochs=epochs, batch_size=batch_size,
+                             callbacks=[monitor], seed=seed)
+                test_acc[v, s] = evaluate(model, data.test)["acc"]
+                train_loss[v, s] = hist["train_loss"][-1]
+                modules = dict(model.named_modules())
+                gammas[v, s] = [float(modules[b].weight.detach().abs().mean()) for b in bn_names]
+                norms[v, s] = np.array([hist[f"norm/{n}"] for n in weight_names]).T
+                eff[v, s] = np.array([hist[f"eff_lr/{n}"] for n in weight_names]).T
+    return BNDecayResult(BN_DECAY_VARIANTS, seeds, weight_names, bn_names, test_acc, train_loss, gammas, norms, eff)

@@ -1,0 +1,533 @@
+"""Tests of weightdecay.optim: param groups, penalties, update rules, scale invariance."""
+
+import math
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from torch import nn  # noqa: E402
+
+from weightdecay import conventions  # noqa: E402
+from weightdecay import optim as wo  # noqa: E402
+from weightdecay.training import mlp  # noqa: E402
+
+
+# ---------------------------------------------------------------------------
+# Models used below
+# ---------------------------------------------------------------------------
+class Zoo(nn.Module):
+    """One of every layer type that decay_param_groups must classify."""
+
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(10, 4)
+        self.conv = nn.Conv2d(1, 3, 3)
+        self.bn = nn.BatchNorm2d(3)
+        self.gn = nn.GroupNorm(1, 3)
+        self.inorm = nn.InstanceNorm2d(3, affine=True)
+        self.act = nn.PReLU()
+        self.fc = nn.Linear(12, 4)
+        self.ln = nn.LayerNorm(4)
+        self.attn = nn.MultiheadAttention(4, 2)
+        self.scale = nn.Parameter(torch.ones(4))  # a custom 1-D gain
+        self.head = nn.Linear(4, 2)
+
+
+ZOO_DECAYED = {"conv.weight", "fc.weight", "attn.in_proj_weight", "attn.out_proj.weight", "head.weight"}
+
+
+def _ids(params):
+    return [id(p) for p in params]
+
+
+# ---------------------------------------------------------------------------
+# 1. Which parameters to decay
+# ---------------------------------------------------------------------------
+def test_groups_cover_every_parameter_exactly_once():
+    model = Zoo()
+    groups = wo.decay_param_groups(model, 0.1)
+    assert [g["weight_decay"] for g in groups] == [0.1, 0.0]
+    ids = _ids(groups[0]["params"]) + _ids(groups[1]["params"])
+    assert len(ids) == len(set(ids))
+    assert sorted(ids) == sorted(_ids(model.parameters()))
+    # torch accepts the groups as they are
+    torch.optim.SGD(groups, lr=0.1)
+
+
+def test_groups_decay_matrices_and_kernels_only():
+    model = Zoo()
+    decisions = {d.name: d for d in wo.decay_decisions(model)}
+    assert {n for n, d in decisions.items() if d.decay} == ZOO_DECAYED
+    reasons = {n: d.reason for n, d in decisions.items()}
+    assert reasons["conv.bias"] == reasons["fc.bias"] == reasons["attn.in_proj_bias"] == "bias"
+    for name in ["bn.weight", "bn.bias", "gn.weight", "gn.bias", "inorm.weight", "ln.weight", "ln.bias"]:
+        assert reasons[name] == "normalisation layer"
+    assert reasons["act.weight"] == "PReLU slope"
+    assert reasons["emb.weight"] == "embedding"
+    assert reasons["scale"] == "1-D parameter (gain or offset)"
+    groups = wo.decay_param_groups(model, 0.1)
+    named = dict(model.named_parameters())
+    assert sorted(_ids(groups[0]["params"])) == sorted(id(named[n]) for n in ZOO_DECAYED)
+
+
+def test_embedding_option_and_exclusions_by_name():
+    model = Zoo()
+    decayed = {d.name for d in wo.decay_decisions(model, decay_embeddings=True) if d.decay}
+    assert decayed == ZOO_DECAYED | {"emb.weight"}
+    decayed = {d.name for d in wo.decay_decisions(model, exclude=["head.*", "attn.*"]) if d.decay}
+    assert decayed == {"conv.weight", "fc.weight"}
+    decayed = {d.name for d in wo.decay_decisions(model, exclude="fc.weight") if d.decay}
+    assert decayed == ZOO_DECAYED - {"fc.weight"}
+    with pytest.raises(ValueError, match=r"exclude pattern\(s\) \['hed\.\*'\] match no"):
+        wo.decay_param_groups(model, 0.1, exclude=["hed.*"])
+    with pytest.raises(ValueError, match="exclude must contain non-empty strings"):
+        wo.decay_param_groups(model, 0.1, exclude=[3])
+
+
+def test_frozen_parameters_are_skipped_and_tied_weights_appear_once():
+    model = nn.Sequential(nn.Linear(3, 4), nn.Linear(4, 3))
+    model[0].weight.requires_grad_(False)
+    groups = wo.decay_param_groups(model, 0.1)
+    all_ids = _ids(groups[0]["params"]) + _ids(groups[1]["params"])
+    assert id(model[0].weight) not in all_ids and len(all_ids) == 3
+
+    emb = nn.Embedding(5, 3)
+    tied = nn.ModuleDict({"emb": emb, "out": nn.Linear(3, 5, bias=False)})
+    tied["out"].weight = emb.weight  # weight tying
+    decisions = wo.decay_decisions(tied)
+    assert [d.name for d in decisions] == ["emb.weight"]  # once, classified by its first owner
+    groups = wo.decay_param_groups(tied, 0.1)
+    assert len(groups[0]["params"]) + len(groups[1]["params"]) == 1
+
+
+@pytest.mark.parametrize("bad, match", [(-0.1, "weight_decay must be >= 0"), (float("nan"), "weight_decay must be finite"),
+                                        ("0.1", "weight_decay must be a real number")])
+def test_decay_param_groups_rejects_bad_weight_decay(bad, match):
+    with pytest.raises(ValueError, match=match):
+        wo.decay_param_groups(Zoo(), bad)
+
+
+def test_rejects_non_modules():
+    with pytest.raises(ValueError, match="model must be a torch.nn.Module; got list"):
+        wo.decay_param_groups([nn.Linear(2, 2)], 0.1)
+    with pytest.raises(ValueError, match="model must be a torch.nn.Module"):
+        wo.l2_penalty("model", 0.1)
+
+
+def test_l2_penalty_value_and_gradient():
+    torch.manual_seed(0)
+    model = Zoo()
+    lam = 0.3
+    penalty = wo.l2_penalty(model, lam)
+    named = dict(model.named_parameters())
+    expected = 0.5 * lam * sum(float(named[n].detach().pow(2).sum()) for n in ZOO_DECAYED)
+    assert float(penalty.detach()) == pytest.approx(expected, rel=1e-6)
+    penalty.backward()
+    for name, p in named.items():
+        if name in ZOO_DECAYED:
+            torch.testing.assert_close(p.grad, lam * p.detach())
+        else:
+            assert p.grad is None
+    assert float(wo.l2_penalty(nn.Sequential(nn.LayerNorm(3)), 1.0)) == 0.0
+    with pytest.raises(ValueError, match="lam must be >= 0; got -1.0"):
+        wo.l2_penalty(model, -1.0)
+
+
+def _regression_batch(n=32, d=5, seed=0, dtype=torch.float64):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(n, d, generator=g, dtype=dtype), torch.randn(n, 1, generator=g, dtype=dtype)
+
+
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+def test_sgd_param_groups_equal_penalty_step_for_step(momentum):
+    """SGD(decay_param_groups(m, λ)) on a loss takes the steps of plain SGD on loss + l2_penalty."""
+    torch.manual_seed(1)
+    a = mlp(5, [8, 8], 1).double()
+    b = mlp(5, [8, 8], 1).double()
+    b.load_state_dict(a.state_dict())
+    lam, lr = 0.05, 0.1
+    opt_a = torch.optim.SGD(wo.decay_param_groups(a, lam), lr=lr, momentum=momentum)
+    opt_b = torch.optim.SGD(b.parameters(), lr=lr, momentum=momentum)
+    for step in range(6):
+        X, y = _regression_batch(seed=step)
+        for model, opt, penalty in ((a, opt_a, None), (b, opt_b, lam)):
+            opt.zero_grad()
+            loss = 0.5 * nn.functional.mse_loss(model(X), y)
+            if penalty is not None:
+                loss = loss + wo.l2_penalty(model, penalty)
+            loss.backward()
+            opt.step()
+        for pa, pb in zip(a.parameters(), b.parameters()):
+            torch.testing.assert_close(pa, pb, rtol=1e-13, atol=1e-15)
+    # decaying every parameter (the biases too) is a different run
+    c = mlp(5, [8, 8], 1).double()
+    c.load_state_dict(b.state_dict())
+    opt_c = torch.optim.SGD(c.parameters(), lr=lr, weight_decay=lam)
+    opt_c.zero_grad()
+    (0.5 * nn.functional.mse_loss(c(X), y)).backward()
+    before = c[0].bias.detach().clone()
+    grad = c[0].bias.grad.clone()
+    opt_c.step()
+    torch.testing.assert_close(c[0].bias.detach(), before - lr * (grad + lam * before))
+
+
+# ---------------------------------------------------------------------------
+# 2. Reference update rules against torch.optim
+# ---------------------------------------------------------------------------
+def _run(model_factory, optimizer_factory, steps=8, *, pre_step=None):
+    torch.manual_seed(3)
+    model = model_factory()
+    optimizer = optimizer_factory(model)
+    for step in range(steps):
+        X, y = _regression_batch(seed=100 + step)
+        optimizer.zero_grad()
+        nn.functional.mse_loss(model(X), y).backward()
+        if pre_step is not None:
+            pre_step(model)
+        optimizer.step()
+    return [p.detach().clone() for p in model.parameters()]
+
+
+def _model():
+    return mlp(5, [7], 1).double()
+
+
+def _groups(lam):
+    return lambda m: wo.decay_param_groups(m, lam)
+
+
+CASES = {
+    "SGDL2 == torch SGD(weight_decay)": (
+        lambda m: wo.SGDL2(_groups(0.1)(m), lr=0.05, momentum=0.9),
+        lambda m: torch.optim.SGD(_groups(0.1)(m), lr=0.05, momentum=0.9),
+        None,
+    ),
+    "AdamL2 == torch Adam(weight_decay)": (
+        lambda m: wo.AdamL2(_groups(0.1)(m), lr=0.01, betas=(0.8, 0.99), eps=1e-6),
+        lambda m: torch.optim.Adam(_groups(0.1)(m), lr=0.01, betas=(0.8, 0.99), eps=1e-6),
+        None,
+    ),
+    "AdamW == torch AdamW": (
+        lambda m: wo.AdamW(_groups(0.5)(m), lr=0.01, betas=(0.8, 0.99), eps=1e-6),
+        lambda m: torch.optim.AdamW(_groups(0.5)(m), lr=0.01, betas=(0.8, 0.99), eps=1e-6),
+        None,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_reference_rules_match_torch_optim(case):
+    ours, theirs, _ = CASES[case]
+    for a, b in zip(_run(_model, ours), _run(_model, theirs)):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_sgdw_matches_torch_sgd_after_a_decoupled_decay():
+    """SGDW = multiply the decayed weights by (1 − ηλ), then take torch's momentum SGD step."""
+    lr, lam = 0.05, 0.2
+
+    def decay_weights(model):
+        with torch.no_grad():
+            for name, p in model.named_parameters():
+                if name.endswith("weight"):
+                    p.mul_(1 - lr * lam)
+
+    ours = _run(_model, lambda m: wo.SGDW(_groups(lam)(m), lr=lr, momentum=0.9))
+    theirs = _run(_model, lambda m: torch.optim.SGD(m.parameters(), lr=lr, momentum=0.9), pre_step=decay_weights)
+    for a, b in zip(ours, theirs):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+
+
+@settings(max_examples=15, deadline=None)
+@given(lr=st.floats(1e-3, 0.5), lam=st.floats(0.0, 1.0), mu=st.floats(0.0, 0.95))
+def test_sgdl2_matches_torch_for_any_hyperparameters(lr, lam, mu):
+    ours = _run(_model, lambda m: wo.SGDL2(m.parameters(), lr=lr, momentum=mu, weight_decay=lam), steps=4)
+    theirs = _run(_model, lambda m: torch.optim.SGD(m.parameters(), lr=lr, momentum=mu, weight_decay=lam), steps=4)
+    for a, b in zip(ours, theirs):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_decay_equals_penalty_for_plain_sgd_only():
+    """Plain SGD: decay and penalty are one update. Momentum or Adam: they differ."""
+    same = [_run(_model, lambda m: cls(_groups(0.3)(m), lr=0.05)) for cls in (wo.SGDW, wo.SGDL2)]
+    for a, b in zip(*same):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-14)
+    momentum = [_run(_model, lambda m: cls(_groups(0.3)(m), lr=0.05, momentum=0.9)) for cls in (wo.SGDW, wo.SGDL2)]
+    assert max(float((a - b).abs().max()) for a, b in zip(*momentum)) > 1e-4
+    adam = [_run(_model, lambda m: cls(_groups(0.3)(m), lr=0.01)) for cls in (wo.AdamW, wo.AdamL2)]
+    assert max(float((a - b).abs().max()) for a, b in zip(*adam)) > 1e-4
+
+
+def test_per_step_decay_rate_is_a_penalty_over_the_learning_rate():
+    """w ← (1 − d) w − η∇f (Loshchilov & Hutter's SGDW) is SGD with the L2 coefficient λ = d/η."""
+    d, lr = 0.01, 0.2
+    torch.manual_seed(0)
+    w = torch.randn(6, dtype=torch.float64)
+    target = torch.randn(6, dtype=torch.float64)
+    manual = w.clone()
+    param = nn.Parameter(w.clone())
+    opt = torch.optim.SGD([param], lr=lr, weight_decay=d / lr)
+    for _ in range(20):
+        manual = (1 - d) * manual - lr * (manual - target)  # f(w) = ½‖w − target‖²
+        opt.zero_grad()
+        (0.5 * (param - target).pow(2).sum()).backward()
+        opt.step()
+    torch.testing.assert_close(param.detach(), manual, rtol=1e-12, atol=1e-14)
+
+
+def test_adam_first_step_normalises_the_penalty_away():
+    """At t = 1, Adam's step is −η(g/|g|) up to ε: the L2 term is swallowed, AdamW's decay is not."""
+    lr, lam = 0.01, 0.1
+    w0 = torch.tensor([1.0, 1.0, -2.0], dtype=torch.float64)
+    grad = torch.tensor([0.5, 0.0, 1e-3], dtype=torch.float64)
+
+    def first_step(cls):
+        p = nn.Parameter(w0.clone())
+        p.grad = grad.clone()
+        cls([p], lr=lr, weight_decay=lam, eps=1e-12).step()
+        return p.detach() - w0
+
+    g = grad + lam * w0  # m̂_1 = g, v̂_1 = g², so the step is −η g / (|g| + ε) ≈ −η sign(g)
+    torch.testing.assert_close(first_step(wo.AdamL2), -lr * g / (g.abs() + 1e-12), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(first_step(wo.AdamL2), [-lr, -lr, lr], rtol=1e-6)  # λ has vanished
+    expected = -lr * lam * w0 - lr * grad / (grad.abs() + 1e-12)
+    torch.testing.assert_close(first_step(wo.AdamW), expected, rtol=1e-12, atol=1e-15)
+
+
+def test_decay_only_trajectory_is_geometric_for_decoupled_decay():
+    """Errata B3: with no data gradient, weight decay gives w_t = (1 − ηλ)^t w_0."""
+    lr, lam, steps = 0.1, 0.5, 50
+    w0 = np.array([2.0, -1.0, 0.25])
+    expected = (1 - lr * lam) ** np.arange(steps + 1)[:, None] * w0
+    for factory in (lambda p: wo.SGDW(p, lr=lr, weight_decay=lam, momentum=0.9),
+                    lambda p: wo.SGDL2(p, lr=lr, weight_decay=lam),
+                    lambda p: wo.AdamW(p, lr=lr, weight_decay=lam),
+                    lambda p: torch.optim.AdamW(p, lr=lr, weight_decay=lam)):
+        np.testing.assert_allclose(wo.decay_only_trajectory(factory, w0, steps), expected, rtol=1e-12)
+
+
+def test_adam_l2_decay_speed_does_not_depend_on_lambda():
+    """Adam + L2 with no data gradient: |w| falls by about η per step for any λ ≫ ε/|w|."""
+    lr, w0 = 0.01, np.array([1.0, -0.5])
+    trajectories = [wo.decay_only_trajectory(lambda p: wo.AdamL2(p, lr=lr, weight_decay=lam), w0, 20)
+                    for lam in (1e-3, 1e-1)]
+    np.testing.assert_allclose(trajectories[0], trajectories[1], rtol=1e-4)  # ε/(λ|w|) effects only
+    np.testing.assert_allclose(np.abs(trajectories[0][:, 0]), 1.0 - lr * np.arange(21), rtol=1e-2)
+
+
+def test_momentum_makes_l2_decay_about_one_over_one_minus_mu_stronger():
+    lr, lam, mu = 0.01, 0.01, 0.9  # the approximation needs ηλ ≪ (1 − μ)²
+    traj = wo.decay_only_trajectory(lambda p: wo.SGDL2(p, lr=lr, weight_decay=lam, momentum=mu), [1.0], 3000)[:, 0]
+    rate = traj[-1] / traj[-2]
+    # exact: the dominant eigenvalue of the linear map (w, b) -> (w', b')
+    A = np.array([[1 - lr * lam, -lr * mu], [lam, mu]])
+    assert rate == pytest.approx(max(abs(np.linalg.eigvals(A))), rel=1e-9)
+    # approximately: decoupled decay with λ / (1 − μ)
+    assert 1 - rate == pytest.approx(lr * lam / (1 - mu), rel=0.03)
+    assert 1 - rate > 5 * lr * lam  # far faster than decoupled decay with the same λ
+
+
+@pytest.mark.parametrize("factory, match", [
+    (lambda p: wo.SGDL2(p, lr=-0.1), "lr must be > 0; got -0.1"),
+    (lambda p: wo.SGDW(p, lr=0.1, momentum=1.0), r"momentum must lie in \[0, 1\); got 1.0"),
+    (lambda p: wo.AdamW(p, lr=0.1, weight_decay=-1.0), "weight_decay must be >= 0; got -1.0"),
+    (lambda p: wo.AdamL2(p, betas=(0.9,)), r"betas must be a pair"),
+    (lambda p: wo.AdamL2(p, betas=(0.9, 1.5)), r"betas\[1\] must lie in \[0, 1\); got 1.5"),
+    (lambda p: wo.AdamW(p, eps=0.0), "eps must be > 0; got 0.0"),
+])
+def test_reference_optimizers_validate_hyperparameters(factory, match):
+    with pytest.raises(ValueError, match=match):
+        factory([nn.Parameter(torch.zeros(2))])
+
+
+def test_make_optimizer_builds_the_four_methods():
+    model = _model()
+    kinds = {m: type(wo.make_optimizer(m, wo.decay_param_groups(model, 0.1), lr=0.01)) for m in wo.METHODS}
+    assert kinds == {"SGD+L2": torch.optim.SGD, "SGDW": wo.SGDW, "Adam+L2": torch.optim.Adam, "AdamW": torch.optim.AdamW}
+    opt = wo.make_optimizer("AdamW", wo.decay_param_groups(model, 0.1), lr=0.01)
+    assert [g["weight_decay"] for g in opt.param_groups] == [0.1, 0.0]
+    with pytest.raises(ValueError, match="method must be one of"):
+        wo.make_optimizer("LAMB", model.parameters(), lr=0.01)
+
+
+def test_keras_l2_is_torch_weight_decay_two_lambda():
+    """Keras l2(c) with 'mse' (loss MSE + cΣw²) takes the steps of torch weight_decay=2c with MSELoss."""
+    c, lr = 0.03, 0.1
+    torch.manual_seed(0)
+    keras_like = nn.Linear(4, 1, bias=False).double()
+    torch_like = nn.Linear(4, 1, bias=False).double()
+    torch_like.load_state_dict(keras_like.state_dict())
+    opt_k = torch.optim.SGD(keras_like.parameters(), lr=lr)
+    opt_t = torch.optim.SGD(torch_like.parameters(), lr=lr, weight_decay=2 * c)
+    for step in range(5):
+        X, y = _regression_batch(d=4, seed=step)
+        opt_k.zero_grad()
+        (nn.functional.mse_loss(keras_like(X), y) + c * keras_like.weight.pow(2).sum()).backward()
+        opt_k.step()
+        opt_t.zero_grad()
+        nn.functional.mse_loss(torch_like(X), y).backward()
+        opt_t.step()
+    torch.testing.assert_close(keras_like.weight, torch_like.weight, rtol=1e-12, atol=1e-14)
+    # weightdecay.conventions agrees: both are the book's λ = c
+    assert conventions.lam_from_keras_l2(c) == pytest.approx(conventions.lam_from_torch_weight_decay(2 * c, loss="mse"))
+
+
+# ---------------------------------------------------------------------------
+# 3. BatchNorm: scale invariance, effective learning rate, exponential learning rate
+# ---------------------------------------------------------------------------
+def _classification_data(n=128, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, size=n)
+    X = rng.normal(size=(n, 6)).astype(np.float32) + np.eye(3, 6, dtype=np.float32)[y]
+    return X, y
+
+
+def test_scale_invariant_parameters_are_found():
+    assert wo.scale_invariant_parameters(wo.bn_mlp(6, [8, 8], 3)) == ["0.weight", "3.weight"]
+    assert wo.scale_invariant_parameters(mlp(6, [8, 8], 3)) == []
+    conv = nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(), nn.Linear(4, 2))
+    assert wo.scale_invariant_parameters(conv) == ["0.weight"]
+
+
+def test_scale_invariance_identities_hold_for_a_weight_before_batchnorm():
+    torch.manual_seed(0)
+    model = wo.bn_mlp(6, [16, 16], 3, eps=1e-12).double()
+    res = wo.scale_invariance(model, "3.weight", _classification_data(), scales=[0.1, 0.5, 3.0, 20.0])
+    np.testing.assert_allclose(res.loss, res.loss_at_w, rtol=1e-10)
+    np.testing.assert_allclose(res.grad_ratio, 1.0, rtol=1e-8)
+    assert res.grad_error.max() < 1e-8 and abs(res.cosine) < 1e-10
+    # the output layer is not scale-invariant: the check can fail
+    out = wo.scale_invariance(model, "6.weight", _classification_data(), scales=[3.0])
+    assert abs(out.loss[0] - out.loss_at_w) > 1e-3 and abs(out.cosine) > 1e-3
+    with pytest.raises(ValueError, match="name must be a parameter of the model; got 'nope'"):
+        wo.scale_invariance(model, "nope", _classification_data())
+    with pytest.raises(ValueError, match="scales must all be > 0"):
+        wo.scale_invariance(model, "3.weight", _classification_data(), scales=[0.0, 1.0])
+
+
+def test_effective_lr_and_its_callback():
+    w = torch.tensor([3.0, 4.0])
+    assert wo.effective_lr(0.5, w) == pytest.approx(0.5 / 25)
+    with pytest.raises(ValueError, match="weight must be finite and non-zero"):
+        wo.effective_lr(0.1, torch.zeros(3))
+    with pytest.raises(ValueError, match="lr must be >= 0"):
+        wo.effective_lr(-0.1, w)
+
+    from weightdecay.training import train
+
+    torch.manual_seed(0)
+    model = wo.bn_mlp(6, [8], 3)
+    groups = wo.decay_param_groups(model, 0.0)
+    groups[0]["lr"] = 0.2  # the watched weights have their own learning rate
+    opt = torch.optim.SGD(groups, lr=0.05)
+    monitor = wo.EffectiveLearningRate(opt, ["0.weight"])
+    hist = train(model, _classification_data(), optimizer=opt, epochs=3, batch_size=32, callbacks=[monitor])
+    assert len(hist["eff_lr/0.weight"]) == 3
+    final = float(model[0].weight.detach().double().norm())
+    assert hist["norm/0.weight"][-1] == pytest.approx(final)
+    assert hist["eff_lr/0.weight"][-1] == pytest.approx(0.2 / final**2)
+    # without decay the norm of a scale-invariant weight can only grow (⟨w, ∇f⟩ = 0)
+    assert np.all(np.diff(hist["norm/0.weight"]) > 0)
+    default = wo.EffectiveLearningRate(opt)
+    logs = {}
+    default.on_epoch_end(1, model, logs)
+    assert set(logs) == {"norm/0.weight", "eff_lr/0.weight", "norm/3.weight", "eff_lr/3.weight"}
+    with pytest.raises(ValueError, match="optimizer must be a torch.optim.Optimizer"):
+        wo.EffectiveLearningRate("sgd")
+    with pytest.raises(ValueError, match="'9.weight', which is not a parameter"):
+        wo.EffectiveLearningRate(opt, ["9.weight"]).on_epoch_end(1, model, {})
+
+
+def test_exponential_learning_rate_identity_li_arora():
+    """SGD + weight decay == SGD with learning rate η ρ^-(2t+1), no decay, up to w̃_t = ρ^-t w_t."""
+    torch.manual_seed(0)
+    model = wo.bn_mlp(6, [16, 16], 3, eps=1e-10)
+    lr, lam, epochs, bs = 0.2, 0.2, 6, 32
+    res = wo.exponential_lr_equivalence(model, _classification_data(), lr=lr, weight_decay=lam,
+                                        epochs=epochs, batch_size=bs)
+    rho = 1 - lr * lam
+    steps = 4 * np.arange(1, epochs + 1)
+    np.testing.assert_array_equal(res.steps, steps)
+    np.testing.assert_allclose(res.predicted_ratio, rho ** -steps.astype(float))
+    assert res.final_lr_factor == pytest.approx(rho ** -(2 * steps[-1] - 1))
+    assert res.final_lr_factor > 5  # the learning rate really grew
+    np.testing.assert_allclose(res.norm_ratio, res.predicted_ratio[:, None] * np.ones((1, 2)), rtol=1e-4)
+    assert res.output_gap.max() < 1e-4
+    np.testing.assert_allclose(res.train_loss_decay, res.train_loss_exp, rtol=1e-4)
+    # control: decay and the same constant learning rate without decay are different runs
+    plain = wo.exponential_lr_equivalence(model, _classification_data(), lr=lr, weight_decay=1e-9,
+                                          epochs=epochs, batch_size=bs)
+    assert np.abs(plain.norms_exp - res.norms_exp).max() > 1e-2
+    with pytest.raises(ValueError, match="lr \\* weight_decay must be < 1"):
+        wo.exponential_lr_equivalence(model, _classification_data(), lr=1.0, weight_decay=2.0, epochs=1)
+    with pytest.raises(ValueError, match="names must be non-empty parameter names"):
+        wo.exponential_lr_equivalence(mlp(6, [4], 3), _classification_data(), lr=0.1, weight_decay=0.1, epochs=1)
+
+
+# ---------------------------------------------------------------------------
+# 4. The source's MLP, corrected
+# ---------------------------------------------------------------------------
+def _r2(X, y):
+    A = np.c_[np.ones(len(y)), X]
+    resid = y - A @ np.linalg.lstsq(A, y, rcond=None)[0]
+    return 1 - resid.var() / y.var()
+
+
+def test_row_normalisation_after_generating_y_loses_signal():
+    """Errata B7: X / ‖x_i‖ keeps only the direction; with p = 2, R² falls from 1 to about π/4."""
+    X, y, beta = wo.source_regression_data(200_000, 2, noise=0.0, rng=0)
+    np.testing.assert_allclose(y, X @ beta + 0.5)
+    assert _r2(X, y) == pytest.approx(1.0, abs=1e-12)
+    assert _r2(wo.row_normalise(X), y) == pytest.approx(math.pi / 4, abs=0.01)
+    np.testing.assert_allclose(np.linalg.norm(wo.row_normalise(X), axis=1), 1.0)
+    with pytest.raises(ValueError, match="no all-zero rows"):
+        wo.row_normalise(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="noise must be >= 0; got -1.0"):
+        wo.source_regression_data(10, noise=-1.0)
+
+
+def test_mlp_regression_sweep_shrinks_weights_and_underfits_at_huge_lambda():
+    lams = [0.0, 1e-2, 100.0]
+    res = wo.mlp_regression_sweep(lams, seeds=(0,), n_train=40, n_val=200, n_features=4, hidden=(16,),
+                                  epochs=60, batch_size=40, lr=1e-2)
+    assert res.val_mse.shape == (3, 1) and res.noise_var == 1.0
+    assert res.weight_norm[0, 0] > res.weight_norm[1, 0] > res.weight_norm[2, 0]
+    assert res.weight_norm[2, 0] < 0.05 * res.weight_norm[0, 0]  # the penalty has crushed the weights
+    assert res.train_mse[0, 0] < res.train_mse[2, 0]
+    with pytest.raises(ValueError, match="lams must all be >= 0"):
+        wo.mlp_regression_sweep([-1.0], seeds=(0,))
+    with pytest.raises(ValueError, match="seeds must contain at least one seed"):
+        wo.mlp_regression_sweep([0.1], seeds=())
+
+
+# ---------------------------------------------------------------------------
+# 5. The MNIST-1D experiments (tiny sizes: these check plumbing, not results)
+# ---------------------------------------------------------------------------
+def test_optimizer_comparison_shapes_and_decay_shrinks_norms():
+    res = wo.mnist1d_optimizer_comparison([("SGD+L2", 0.0), ("SGDW", 0.5), ("AdamW", 5.0)], seeds=(0, 1),
+                                          epochs=2, n_samples=300, hidden=(16,))
+    assert res.test_acc.shape == (3, 2) and res.layer_norms.shape == (3, 2, 2)
+    assert res.layer_names == ("0.weight", "2.weight")
+    assert res.labels == ("SGD+L2 (0)", "SGDW (0.5)", "AdamW (5)")
+    assert np.all((res.test_acc >= 0) & (res.test_acc <= 1))
+    assert np.all(res.layer_norms[1] < res.layer_norms[0])  # same init and batches: decay only shrinks
+    mean, std = res.summary("test_acc")
+    assert mean.shape == std.shape == (3,)
+    with pytest.raises(ValueError, match=r"settings\[0\]: method must be one of"):
+        wo.mnist1d_optimizer_comparison([("RMSprop", 0.1)])
+    with pytest.raises(ValueError, match="key must be"):
+        res.summary("loss")
+
+
+def test_bn_decay_experiment_decaying_gamma_shrinks_it():
+    res = wo.bn_decay_experiment(seeds=(0,), weight_decay=2.0, epochs=2, n_samples=300, hidden=(16, 16), lr=0.05)
+    assert res.variants == wo.BN_DECAY_VARIANTS
+    assert res.weight_names == ("0.weight", "3.weight") and res.bn_names == ("1", "4")
+    none, weights_only, everything = res.gamma_mean_abs[:, 0]
+    np.testing.assert_allclose(none, weights_only, rtol=0.2)
+    assert np.all(everything < 0.8 * weights_only)
+    assert res.eff_lr.shape == (3, 1, 2, 2)
+    np.testing.assert_allclose(res.eff_lr, 0.05 / res.weight_norms**2)
