@@ -1,0 +1,973 @@
+r"""A small fast convolutional network, a training loop built for speed, and honest timing.
+
+This module backs the chapter *Does weight decay make CNN training faster?*.  It has four
+parts.
+
+**The network.** :func:`fast_resnet` is a ResNet-9 in the spirit of the CIFAR-10 speedrun
+networks (Page's DAWNBench entry and its descendants): ``conv → BatchNorm → ReLU`` blocks,
+two residual blocks, max pooling and a linear head whose logits are multiplied by a fixed
+scale.  ``dims=1`` gives the same network with 1-D convolutions, for MNIST-1D.  Every
+convolution is followed by BatchNorm, so its weight ``W`` is *scale-invariant*: in training
+mode the network computes the same function for ``W`` and ``cW`` (``c > 0``), and
+
+.. math::
+
+    \nabla_W f(cW) = \tfrac1c\,\nabla_W f(W), \qquad \langle W, \nabla_W f(W)\rangle = 0 .
+
+**The training loop.** :func:`train` runs mini-batch steps on tensors that are already on
+the device, with switches for bf16 autocast, ``channels_last`` and ``torch.compile``, a tqdm
+progress bar, and per-epoch traces of the test accuracy, the norm of the scale-invariant
+weights and their *effective learning rate* :math:`\eta/\lVert W\rVert^2`.  Under
+``torchrun`` (``torch.distributed`` initialised, see :func:`init_distributed`) the same loop
+wraps the model in ``DistributedDataParallel`` and gives each process its slice of every
+global batch, so the replicas stay identical.
+
+**Timing.** :func:`time_call` and :func:`compare_calls` time a function correctly on CUDA
+(synchronise, warm up, CUDA events, median of repeats) and with ``time.perf_counter`` on the
+CPU.
+
+**Measurements.** :func:`count_flops` and :func:`weight_decay_flops` count the arithmetic of
+a training step and of weight decay; :func:`weight_decay_overhead` times a step with and
+without weight decay (SGD or AdamW; for-loop, foreach or fused); :func:`throughput` and
+:func:`speed_switches` measure where training speed really comes from; and
+:func:`time_to_accuracy_experiment` trains over a grid of weight decays and seeds.
+
+The optimiser is always built by a callable ``make_optimizer(model)`` passed in by the
+caller (for instance with :func:`weightdecay.optim.decay_param_groups`), so this module does
+not decide which parameters are decayed.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .validation import check_lambda, check_lambdas, check_positive_float, check_positive_int, check_probability
+
+__all__ = [
+    "ConvBN",
+    "Residual",
+    "FastResNet",
+    "fast_resnet",
+    "scale_invariant_weights",
+    "weight_norms",
+    "normalize_images",
+    "init_distributed",
+    "train",
+    "evaluate_accuracy",
+    "time_to_accuracy",
+    "Timing",
+    "time_call",
+    "compare_calls",
+    "count_flops",
+    "weight_decay_flops",
+    "make_optimizer_factory",
+    "OverheadResult",
+    "weight_decay_overhead",
+    "throughput",
+    "speed_switches",
+    "TTAResult",
+    "time_to_accuracy_experiment",
+    "norm_recursion",
+]
+
+# ---------------------------------------------------------------------------------------
+# The network
+# ---------------------------------------------------------------------------------------
+
+_CONV = {1: nn.Conv1d, 2: nn.Conv2d}
+_BN = {1: nn.BatchNorm1d, 2: nn.BatchNorm2d}
+_POOL = {1: nn.MaxPool1d, 2: nn.MaxPool2d}
+_GLOBAL_POOL = {1: nn.AdaptiveMaxPool1d, 2: nn.AdaptiveMaxPool2d}
+
+
+class ConvBN(nn.Sequential):
+    r"""``conv (no bias) → BatchNorm → ReLU``: the speedrun networks' building block.
+
+    The convolution has no bias (BatchNorm's shift :math:`\beta` replaces it), and BatchNorm
+    normalises each output channel over the batch, which makes the convolution's weight
+    scale-invariant in training mode.
+    """
+
+    def __init__(self, c_in: int, c_out: int, *, dims: int = 2, kernel_size: int = 3):
+        c_in = check_positive_int(c_in, "c_in")
+        c_out = check_positive_int(c_out, "c_out")
+        kernel_size = check_positive_int(kernel_size, "kernel_size")
+        if kernel_size % 2 == 0:
+            raise ValueError(f"kernel_size must be odd (same padding); got {kernel_size}")
+        super().__init__(
+            _CONV[dims](c_in, c_out, kernel_size, padding=kernel_size // 2, bias=False),
+            _BN[dims](c_out),
+            nn.ReLU(inplace=True),
+        )
+
+    @property
+    def conv(self) -> nn.Module:
+        return self[0]
+
+
+class Residual(nn.Module):
+    r"""``x ↦ x + f(x)`` for a block ``f`` that keeps the shape."""
+
+    def __init__(self, block: nn.Module):
+        super().__init__()
+        self.block = block
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.block(x)
+
+
+class FastResNet(nn.Module):
+    r"""ResNet-9 of the CIFAR-10 speedruns, for images (``dims=2``) or sequences (``dims=1``).
+
+    With widths :math:`(w_0, w_1, w_2, w_3)`::
+
+        prep    ConvBN(c_in → w0)
+        layer1  ConvBN(w0 → w1), MaxPool(2), Residual(ConvBN(w1 → w1), ConvBN(w1 → w1))
+        layer2  ConvBN(w1 → w2), MaxPool(2)
+        layer3  ConvBN(w2 → w3), MaxPool(2), Residual(ConvBN(w3 → w3), ConvBN(w3 → w3))
+        head    global max pool, Linear(w3 → n_classes, no bias), logits × head_scale
+
+    The fixed ``head_scale`` (1/8 in Page's network) keeps the initial logits small, which
+    matters at the speedruns' high learning rates.  A 1-D model also accepts inputs of shape
+    ``(batch, length)`` and treats them as one channel.
+    """
+
+    def __init__(
+        self,
+        widths: Sequence[int] = (64, 128, 256, 512),
+        *,
+        dims: int = 2,
+        in_channels: int = 3,
+        n_classes: int = 10,
+        kernel_size: int = 3,
+        head_scale: float = 0.125,
+    ):
+        super().__init__()
+        if dims not in (1, 2):
+            raise ValueError(f"dims must be 1 or 2; got {dims!r}")
+        widths = tuple(widths)
+        if len(widths) != 4:
+            raise ValueError(f"widths must have 4 entries (prep, layer1, layer2, layer3); got {widths!r}")
+        w0, w1, w2, w3 = (check_positive_int(w, f"widths[{i}]") for i, w in enumerate(widths))
+        in_channels = check_positive_int(in_channels, "in_channels")
+        n_classes = check_positive_int(n_classes, "n_classes", minimum=2)
+        self.head_scale = check_positive_float(head_scale, "head_scale")
+        self.dims = dims
+        block = dict(dims=dims, kernel_size=kernel_size)
+        pool = _POOL[dims]
+        self.features = nn.Sequential(
+            ConvBN(in_channels, w0, **block),
+            ConvBN(w0, w1, **block),
+            pool(2),
+            Residual(nn.Sequential(ConvBN(w1, w1, **block), ConvBN(w1, w1, **block))),
+            ConvBN(w1, w2, **block),
+            pool(2),
+            ConvBN(w2, w3, **block),
+            pool(2),
+            Residual(nn.Sequential(ConvBN(w3, w3, **block), ConvBN(w3, w3, **block))),
+            _GLOBAL_POOL[dims](1),
+            nn.Flatten(),
+        )
+        self.head = nn.Linear(w3, n_classes, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.dims == 1 and x.ndim == 2:
+            x = x.unsqueeze(1)
+        return self.head(self.features(x)) * self.head_scale
+
+
+def fast_resnet(
+    widths: Sequence[int] = (64, 128, 256, 512),
+    *,
+    dims: int = 2,
+    in_channels: int | None = None,
+    n_classes: int = 10,
+    kernel_size: int = 3,
+    head_scale: float = 0.125,
+) -> FastResNet:
+    """Build a :class:`FastResNet`; ``in_channels`` defaults to 3 for images, 1 for sequences.
+
+    ``fast_resnet()`` is Page's ResNet-9 (about 6.6 M parameters); the chapter uses smaller
+    widths on the CPU, e.g. ``fast_resnet((16, 32, 64, 128))``, and
+    ``fast_resnet((16, 32, 64, 128), dims=1)`` for MNIST-1D.
+    """
+    if in_channels is None:
+        in_channels = 1 if dims == 1 else 3
+    return FastResNet(
+        widths, dims=dims, in_channels=in_channels, n_classes=n_classes,
+        kernel_size=kernel_size, head_scale=head_scale,
+    )
+
+
+def _unwrap(model: nn.Module) -> nn.Module:
+    """The plain module inside a ``DistributedDataParallel`` or compiled wrapper."""
+    while True:
+        if hasattr(model, "module") and isinstance(model.module, nn.Module):
+            model = model.module
+        elif hasattr(model, "_orig_mod"):
+            model = model._orig_mod
+        else:
+            return model
+
+
+def scale_invariant_weights(model: nn.Module) -> list[tuple[str, nn.Parameter]]:
+    r"""The convolution weights that are followed by BatchNorm (those of :class:`ConvBN`).
+
+    For such a weight :math:`W`, the training-mode output is unchanged by
+    :math:`W \mapsto cW` for any :math:`c > 0`.
+    """
+    model = _unwrap(model)
+    return [(f"{name}.0.weight" if name else "0.weight", m.conv.weight)
+            for name, m in model.named_modules() if isinstance(m, ConvBN)]
+
+
+@torch.no_grad()
+def weight_norms(model: nn.Module) -> np.ndarray:
+    r"""Frobenius norms :math:`\lVert W_l\rVert` of the scale-invariant weights, in order."""
+    return np.array([float(p.detach().float().norm()) for _, p in scale_invariant_weights(model)])
+
+
+def normalize_images(X, mean=None, std=None) -> torch.Tensor:
+    r"""``uint8`` images ``(N, C, H, W)`` → float32, standardised per channel.
+
+    :math:`x \mapsto (x/255 - \mu_c)/\sigma_c`, with the per-channel mean and standard
+    deviation of ``X`` itself unless ``mean`` and ``std`` (in the ``[0, 1]`` scale) are given.
+    """
+    X = torch.as_tensor(np.asarray(X) if not torch.is_tensor(X) else X)
+    if X.ndim != 4:
+        raise ValueError(f"X must have shape (N, C, H, W); got shape {tuple(X.shape)}")
+    X = X.float() / 255.0 if X.dtype == torch.uint8 else X.float()
+    if not torch.isfinite(X).all():
+        raise ValueError("X must contain only finite values")
+    mean = X.mean(dim=(0, 2, 3)) if mean is None else torch.as_tensor(mean, dtype=torch.float32)
+    std = X.std(dim=(0, 2, 3)) if std is None else torch.as_tensor(std, dtype=torch.float32)
+    if torch.any(std <= 0):
+        raise ValueError(f"std must be > 0 in every channel; got {std.tolist()}")
+    return (X - mean.view(1, -1, 1, 1)) / std.view(1, -1, 1, 1)
+
+
+# ---------------------------------------------------------------------------------------
+# Distributed data parallel
+# ---------------------------------------------------------------------------------------
+
+
+def _dist_info() -> tuple[int, int]:
+    """``(rank, world_size)``; ``(0, 1)`` when torch.distributed is not initialised."""
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def init_distributed(backend: str | None = None) -> tuple[int, int, torch.device]:
+    """Initialise ``torch.distributed`` from ``torchrun``'s environment variables.
+
+    Reads ``RANK``, ``WORLD_SIZE``, ``LOCAL_RANK`` (and ``MASTER_ADDR``/``MASTER_PORT``) and
+    calls ``init_process_group`` with ``backend`` — by default ``"nccl"`` when CUDA is
+    available and ``"gloo"`` otherwise.  Without those variables (a plain ``python`` run) it
+    does nothing.  Returns ``(rank, world_size, device)``, the device being this process's
+    GPU (``cuda:LOCAL_RANK``) or the CPU.
+    """
+    import torch.distributed as dist
+
+    if "RANK" not in os.environ or "WORLD_SIZE" not in os.environ:
+        return 0, 1, torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    use_cuda = torch.cuda.is_available() and backend != "gloo"
+    local_rank = int(os.environ.get("LOCAL_RANK", 0))
+    device = torch.device(f"cuda:{local_rank}") if use_cuda else torch.device("cpu")
+    if use_cuda:
+        torch.cuda.set_device(device)
+    if not dist.is_initialized():
+        backend = backend or ("nccl" if use_cuda else "gloo")
+        if backend not in ("nccl", "gloo"):
+            raise ValueError(f"backend must be 'nccl' or 'gloo'; got {backend!r}")
+        dist.init_process_group(backend=backend)
+    return dist.get_rank(), dist.get_world_size(), device
+
+
+# ---------------------------------------------------------------------------------------
+# Training
+# ---------------------------------------------------------------------------------------
+
+
+def _as_xy(data, name: str, device) -> tuple[torch.Tensor, torch.Tensor]:
+    if not (isinstance(data, (tuple, list)) and len(data) == 2):
+        raise ValueError(f"{name} must be a pair (X, y); got {type(data).__name__}")
+    X, y = (a if torch.is_tensor(a) else torch.as_tensor(np.asarray(a)) for a in data)
+    if X.shape[0] != y.shape[0] or X.shape[0] == 0:
+        raise ValueError(
+            f"{name}: X and y must have the same, non-zero first dimension; "
+            f"got {tuple(X.shape)} and {tuple(y.shape)}"
+        )
+    if y.ndim != 1 or torch.is_floating_point(y):
+        raise ValueError(f"{name}: y must be a 1-D array of integer class labels; got {y.dtype} of shape {tuple(y.shape)}")
+    X = X.float()
+    if not torch.isfinite(X).all():
+        raise ValueError(f"{name}: X must contain only finite values")
+    return X.to(device), y.long().to(device)
+
+
+def _memory_format(x: torch.Tensor, channels_last: bool) -> torch.Tensor:
+    return x.contiguous(memory_format=torch.channels_last) if channels_last and x.ndim == 4 else x
+
+
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+@torch.no_grad()
+def evaluate_accuracy(model: nn.Module, data, *, batch_size: int = 1024, autocast: bool = False,
+                      channels_last: bool = False) -> float:
+    """Fraction of correctly classified examples of ``data = (X, y)``, in eval mode."""
+    model = _unwrap(model)
+    device = next(model.parameters()).device
+    X, y = _as_xy(data, "data", device)
+    was_training = model.training
+    model.eval()
+    correct = 0
+    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
+        for i in range(0, X.shape[0], batch_size):
+            out = model(_memory_format(X[i : i + batch_size], channels_last))
+            correct += int((out.argmax(dim=1) == y[i : i + batch_size]).sum())
+    model.train(was_training)
+    return correct / X.shape[0]
+
+
+def train(
+    model: nn.Module,
+    train_data,
+    *,
+    make_optimizer: Callable[[nn.Module], torch.optim.Optimizer],
+    epochs: int,
+    batch_size: int = 512,
+    test_data=None,
+    label_smoothing: float = 0.0,
+    flip: bool = False,
+    autocast: bool = False,
+    channels_last: bool = False,
+    compile: bool = False,
+    seed: int = 0,
+    progress: bool = True,
+) -> dict[str, list]:
+    r"""Train ``model`` on ``train_data = (X, y)`` and trace what weight decay changes.
+
+    One step on a mini-batch :math:`B` is the optimiser's update of
+    :math:`\frac{1}{|B|}\sum_{i\in B}\ell(f_w(x_i), y_i)` (cross-entropy, optionally with
+    label smoothing); the optimiser — with or without weight decay — comes from
+    ``make_optimizer(model)``.  Data stay on the model's device; each epoch visits a seeded
+    shuffle of the training set in ``len(X) // batch_size`` full batches (the last, partial
+    batch is dropped, so every step has the same cost).
+
+    After each epoch it records, for the scale-invariant weights :math:`W_l` (the convolutions
+    followed by BatchNorm), the total norm :math:`(\sum_l\lVert W_l\rVert^2)^{1/2}` and the
+    mean effective learning rate :math:`\frac1L\sum_l \eta/\lVert W_l\rVert^2`, where
+    :math:`\eta` is the current learning rate of the optimiser's first param group.
+
+    Parameters
+    ----------
+    model : nn.Module
+        On the device to train on.
+    make_optimizer : callable
+        ``make_optimizer(model) -> torch.optim.Optimizer``.
+    epochs, batch_size : int
+        ``batch_size`` is the *global* batch: under DistributedDataParallel each of the
+        ``world_size`` processes takes every ``world_size``-th example of it.
+    test_data : pair ``(X, y)``, optional
+        Evaluated after every epoch (accuracy), outside the timed region.
+    flip : bool
+        Random horizontal flips of image batches (seeded).
+    autocast, channels_last, compile : bool
+        bf16 autocast on the model's device type, ``channels_last`` memory format for images,
+        ``torch.compile`` of the model.
+    seed : int
+        Seeds the shuffling and the flips (a private ``torch.Generator``, identical on every
+        process under DDP).
+    progress : bool
+        A tqdm progress bar over epochs (on process 0 only); pass ``False`` in notebooks.
+
+    Returns
+    -------
+    dict
+        Lists per epoch: ``"epoch"``, ``"train_loss"`` (mean over the epoch's steps, on this
+        process), ``"seconds"`` (cumulative training time, excluding evaluation),
+        ``"lr"``, ``"weight_norm"``, ``"effective_lr"``, ``"layer_norms"`` (one array per
+        epoch) and, with ``test_data``, ``"test_acc"``.  ``"epoch"`` 0 is the state before
+        training (no loss, 0 seconds).
+    """
+    epochs = check_positive_int(epochs, "epochs")
+    batch_size = check_positive_int(batch_size, "batch_size")
+    label_smoothing = check_probability(label_smoothing, "label_smoothing")
+    if not callable(make_optimizer):
+        raise ValueError(f"make_optimizer must be a callable model -> optimizer; got {make_optimizer!r}")
+    device = next(model.parameters()).device
+    X, y = _as_xy(train_data, "train_data", device)
+    test = _as_xy(test_data, "test_data", device) if test_data is not None else None
+    if batch_size > X.shape[0]:
+        raise ValueError(f"batch_size must be <= the number of training examples {X.shape[0]}; got {batch_size}")
+    rank, world = _dist_info()
+    if batch_size % world:
+        raise ValueError(f"batch_size must be a multiple of the world size {world}; got {batch_size}")
+    if not scale_invariant_weights(model):
+        raise ValueError("model has no convolution followed by BatchNorm (use fast_resnet or ConvBN blocks)")
+
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    optimizer = make_optimizer(model)
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise ValueError(f"make_optimizer must return a torch.optim.Optimizer; got {type(optimizer).__name__}")
+    net = model
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        net = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+    if compile:
+        net = torch.compile(net)
+
+    generator = torch.Generator().manual_seed(int(seed))
+    steps_per_epoch = X.shape[0] // batch_size
+    history: dict[str, list] = {k: [] for k in
+                                ("epoch", "train_loss", "seconds", "lr", "weight_norm", "effective_lr", "layer_norms")}
+    if test is not None:
+        history["test_acc"] = []
+    elapsed = 0.0
+
+    def record(epoch: int, loss: float) -> None:
+        norms = weight_norms(model)
+        lr = float(optimizer.param_groups[0]["lr"])
+        history["epoch"].append(epoch)
+        history["train_loss"].append(loss)
+        history["seconds"].append(elapsed)
+        history["lr"].append(lr)
+        history["weight_norm"].append(float(np.sqrt(np.sum(norms**2))))
+        history["effective_lr"].append(float(np.mean(lr / norms**2)))
+        history["layer_norms"].append(norms)
+        if test is not None:
+            history["test_acc"].append(evaluate_accuracy(model, test, autocast=autocast, channels_last=channels_last))
+
+    record(0, float("nan"))
+    epoch_iter = range(1, epochs + 1)
+    if progress and rank == 0:
+        from tqdm.auto import tqdm
+
+        epoch_iter = tqdm(epoch_iter, desc="epochs")
+    for epoch in epoch_iter:
+        model.train()
+        order = torch.randperm(X.shape[0], generator=generator)
+        flips = torch.rand(X.shape[0], generator=generator) < 0.5 if flip else None
+        _sync(device)
+        start = time.perf_counter()
+        running = torch.zeros((), device=device)
+        for step in range(steps_per_epoch):
+            idx = order[step * batch_size : (step + 1) * batch_size][rank::world].to(device)
+            xb, yb = X[idx], y[idx]
+            if flips is not None and xb.ndim == 4:
+                fb = flips[step * batch_size : (step + 1) * batch_size][rank::world].to(device)
+                xb = torch.where(fb.view(-1, 1, 1, 1), xb.flip(-1), xb)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
+                loss = F.cross_entropy(net(_memory_format(xb, channels_last)), yb, label_smoothing=label_smoothing)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            running += loss.detach().float()
+        mean_loss = float(running) / steps_per_epoch  # float() synchronises
+        _sync(device)
+        elapsed += time.perf_counter() - start
+        if world > 1:
+            _average_buffers(model, world)
+        if not math.isfinite(mean_loss):
+            raise FloatingPointError(f"training loss became {mean_loss} at epoch {epoch}")
+        record(epoch, mean_loss)
+        if progress and rank == 0:
+            post = {"loss": f"{mean_loss:.3f}"}
+            if test is not None:
+                post["test_acc"] = f"{history['test_acc'][-1]:.3f}"
+            epoch_iter.set_postfix(post)
+    return history
+
+
+@torch.no_grad()
+def _average_buffers(model: nn.Module, world: int) -> None:
+    """Average BatchNorm's running statistics over the processes, so the replicas stay identical."""
+    import torch.distributed as dist
+
+    for buf in model.buffers():
+        if torch.is_floating_point(buf):
+            dist.all_reduce(buf)
+            buf /= world
+
+
+def time_to_accuracy(history: Mapping[str, Sequence], target: float) -> tuple[int | None, float | None]:
+    """First epoch at which ``history["test_acc"]`` reaches ``target``, and the seconds then.
+
+    Returns ``(None, None)`` if the target is never reached.
+    """
+    target = check_probability(target, "target", allow_one=True)
+    if "test_acc" not in history:
+        raise ValueError("history has no 'test_acc' (train with test_data)")
+    for epoch, acc, sec in zip(history["epoch"], history["test_acc"], history["seconds"]):
+        if acc >= target:
+            return int(epoch), float(sec)
+    return None, None
+
+
+# ---------------------------------------------------------------------------------------
+# Timing
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Wall-clock times (seconds) of repeated calls; ``median`` is the number to report."""
+
+    times: tuple[float, ...]
+    device: str
+
+    @property
+    def median(self) -> float:
+        return float(np.median(self.times))
+
+    @property
+    def spread(self) -> tuple[float, float]:
+        """The 25th and 75th percentiles."""
+        q = np.percentile(self.times, [25, 75])
+        return float(q[0]), float(q[1])
+
+
+def _check_device(device) -> torch.device:
+    try:
+        device = torch.device("cpu" if device is None else device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"device must be a torch device or its name; got {device!r}") from exc
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {device} requested but CUDA is not available")
+    return device
+
+
+def _time_once(fn: Callable[[], object], device: torch.device) -> float:
+    if device.type == "cuda":
+        start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+        start.record()
+        fn()
+        end.record()
+        end.synchronize()
+        return start.elapsed_time(end) / 1000.0
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def compare_calls(fns: Mapping[str, Callable[[], object]], *, repeats: int = 10, warmup: int = 2,
+                  device=None) -> dict[str, Timing]:
+    """Time several functions fairly: warm each up, then run them round-robin.
+
+    Each function is called ``warmup`` times untimed (the first calls pay for allocation,
+    cuDNN autotuning, compilation), then ``repeats`` rounds call every function once each
+    in turn, so that a slow spell of a busy machine hits all of them alike.  On CUDA the
+    queue is drained (``torch.cuda.synchronize``) before timing and every call is timed
+    with CUDA events, because kernels run asynchronously and ``perf_counter`` around a launch
+    measures only the launch; on the CPU ``time.perf_counter`` is used.
+    """
+    repeats = check_positive_int(repeats, "repeats")
+    warmup = check_positive_int(warmup, "warmup", minimum=0)
+    device = _check_device(device)
+    if not fns or not all(callable(f) for f in fns.values()):
+        raise ValueError(f"fns must be a non-empty mapping of names to callables; got {fns!r}")
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    _sync(device)
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeats):
+        for name, fn in fns.items():
+            times[name].append(_time_once(fn, device))
+    return {name: Timing(tuple(t), str(device)) for name, t in times.items()}
+
+
+def time_call(fn: Callable[[], object], *, repeats: int = 10, warmup: int = 2, device=None) -> Timing:
+    """Time ``fn()``: ``warmup`` untimed calls, then ``repeats`` timed ones (see :func:`compare_calls`)."""
+    if not callable(fn):
+        raise ValueError(f"fn must be callable; got {fn!r}")
+    return compare_calls({"fn": fn}, repeats=repeats, warmup=warmup, device=device)["fn"]
+
+
+# ---------------------------------------------------------------------------------------
+# What a step costs
+# ---------------------------------------------------------------------------------------
+
+
+def count_flops(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None, *, backward: bool = True) -> int:
+    r"""Floating-point operations of one forward (and backward) pass, counted by PyTorch.
+
+    Uses ``torch.utils.flop_counter.FlopCounterMode``, which counts the matrix products and
+    convolutions (a multiply-add is 2 FLOPs) — the work that dominates a step; elementwise
+    operations are not counted.  A convolution with :math:`C_{in}` input and
+    :math:`C_{out}` output channels, kernel :math:`k^d` and output size :math:`P` (pixels)
+    costs :math:`2\,B\,P\,C_{in}C_{out}k^d` forward and about twice that backward.
+    """
+    from torch.utils.flop_counter import FlopCounterMode
+
+    if backward and y is None:
+        raise ValueError("y is required when backward=True")
+    was_training = model.training
+    model.train()
+    with FlopCounterMode(display=False) as counter:
+        out = model(x)
+        if backward:
+            F.cross_entropy(out, y).backward()
+    model.zero_grad(set_to_none=True)
+    model.train(was_training)
+    return int(counter.get_total_flops())
+
+
+def weight_decay_flops(params) -> int:
+    r"""FLOPs that decoupled weight decay adds per step: 2 per decayed entry.
+
+    :math:`w \leftarrow (1-\eta\lambda)\,w` is one multiply per entry, and with the update
+    folded in (:math:`w \leftarrow w - \eta(\lambda w + g)`, PyTorch's SGD) one multiply-add
+    — 2 FLOPs — per entry.  ``params`` is a module, an iterable of tensors, or torch param
+    groups (dicts with ``"params"`` and ``"weight_decay"``; groups with zero decay count 0).
+    """
+    if isinstance(params, nn.Module):
+        params = list(params.parameters())
+    total = 0
+    for p in params:
+        if isinstance(p, Mapping):
+            if p.get("weight_decay", 1.0) != 0:
+                total += sum(q.numel() for q in p["params"])
+        else:
+            total += p.numel()
+    return 2 * total
+
+
+def make_optimizer_factory(
+    name: str = "sgd",
+    *,
+    lr: float = 0.05,
+    weight_decay: float = 0.0,
+    momentum: float = 0.9,
+    impl: str = "foreach",
+    param_groups: Callable[[nn.Module, float], list] | None = None,
+) -> Callable[[nn.Module], torch.optim.Optimizer]:
+    r"""A ``make_optimizer(model)`` for SGD (with Nesterov momentum) or AdamW.
+
+    SGD's step with ``weight_decay`` :math:`\lambda` is
+    :math:`b \leftarrow \mu b + (g + \lambda w)`, :math:`w \leftarrow w - \eta(g + \lambda w + \mu b)`;
+    AdamW's decay is decoupled, :math:`w \leftarrow (1-\eta\lambda)w - \eta\,\hat m/(\sqrt{\hat v}+\epsilon)`.
+
+    ``impl`` picks PyTorch's implementation: ``"for-loop"`` (one parameter at a time),
+    ``"foreach"`` (multi-tensor kernels) or ``"fused"`` (one fused kernel).  ``param_groups``
+    is a callable ``(model, weight_decay) -> groups`` (for instance
+    ``weightdecay.optim.decay_param_groups``); by default every parameter is decayed.
+    """
+    name = str(name).lower()
+    if name not in ("sgd", "adamw"):
+        raise ValueError(f"name must be 'sgd' or 'adamw'; got {name!r}")
+    lr = check_positive_float(lr, "lr")
+    weight_decay = check_lambda(weight_decay, "weight_decay")
+    momentum = check_probability(momentum, "momentum")
+    flags = {"for-loop": dict(foreach=False), "foreach": dict(foreach=True), "fused": dict(fused=True)}
+    if impl not in flags:
+        raise ValueError(f"impl must be one of {list(flags)}; got {impl!r}")
+
+    def make_optimizer(model: nn.Module) -> torch.optim.Optimizer:
+        if param_groups is None:
+            groups = [{"params": [p for p in model.parameters() if p.requires_grad], "weight_decay": weight_decay}]
+        else:
+            groups = param_groups(model, weight_decay)
+        if name == "sgd":
+            return torch.optim.SGD(groups, lr=lr, momentum=momentum, nesterov=momentum > 0,
+                                   weight_decay=weight_decay, **flags[impl])
+        return torch.optim.AdamW(groups, lr=lr, weight_decay=weight_decay, **flags[impl])
+
+    return make_optimizer
+
+
+@dataclass(frozen=True)
+class OverheadResult:
+    """Step times (seconds) with and without weight decay, and the overhead.
+
+    ``overhead_percent`` is ``100 · (optimizer_with − optimizer_without) / step_without``: the
+    extra time of the decaying optimiser step (measured in isolation, where the difference is
+    not drowned in the noise of the whole step), as a percentage of a whole training step.
+    ``step_overhead_percent`` compares whole steps directly (noisier).
+    """
+
+    optimizer: str
+    impl: str
+    step_without: Timing
+    step_with: Timing
+    optimizer_without: Timing
+    optimizer_with: Timing
+
+    @property
+    def overhead_percent(self) -> float:
+        return 100.0 * (self.optimizer_with.median - self.optimizer_without.median) / self.step_without.median
+
+    @property
+    def step_overhead_percent(self) -> float:
+        return 100.0 * (self.step_with.median / self.step_without.median - 1.0)
+
+
+def _train_step(net: nn.Module, optimizer: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor,
+                autocast: bool) -> Callable[[], None]:
+    def step() -> None:
+        with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=autocast):
+            loss = F.cross_entropy(net(x), y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+
+    return step
+
+
+def weight_decay_overhead(
+    make_model: Callable[[], nn.Module],
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    optimizer: str = "sgd",
+    impl: str = "foreach",
+    weight_decay: float = 5e-4,
+    lr: float = 0.01,
+    param_groups: Callable[[nn.Module, float], list] | None = None,
+    autocast: bool = False,
+    repeats: int = 10,
+    warmup: int = 2,
+) -> OverheadResult:
+    r"""Time a training step with and without weight decay on the same batch.
+
+    Two identical models (``make_model()`` twice, on ``x``'s device) get the same optimiser,
+    one with ``weight_decay`` and one with 0.  Whole steps (forward, backward, update) are
+    timed round-robin, then the optimiser steps alone (on the gradients of one backward
+    pass).  The decay itself is one elementwise pass over the decayed weights per step.
+    """
+    weight_decay = check_positive_float(weight_decay, "weight_decay")
+    device = x.device
+    timings, opt_fns = {}, {}
+    step_fns = {}
+    for label, wd in (("without", 0.0), ("with", weight_decay)):
+        torch.manual_seed(0)
+        model = make_model().to(device)
+        opt = make_optimizer_factory(optimizer, lr=lr, weight_decay=wd, impl=impl, param_groups=param_groups)(model)
+        step_fns[label] = _train_step(model, opt, x, y, autocast)
+        opt_fns[label] = opt.step
+    timings.update(compare_calls(step_fns, repeats=repeats, warmup=warmup, device=device))
+    opt_timings = compare_calls(opt_fns, repeats=max(repeats, 20), warmup=warmup, device=device)
+    return OverheadResult(optimizer, impl, timings["without"], timings["with"],
+                          opt_timings["without"], opt_timings["with"])
+
+
+# ---------------------------------------------------------------------------------------
+# Where speed comes from
+# ---------------------------------------------------------------------------------------
+
+
+def throughput(
+    make_model: Callable[[], nn.Module],
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    device=None,
+    autocast: bool = False,
+    channels_last: bool = False,
+    compile: bool = False,
+    data_on_device: bool = True,
+    repeats: int = 10,
+    warmup: int = 3,
+) -> tuple[float, Timing]:
+    r"""Training images per second: ``batch / median step time`` of SGD steps on ``(x, y)``.
+
+    With ``data_on_device=False`` the batch lives in (pinned, on CUDA) host memory and is
+    copied to the device in every step, as a ``DataLoader`` would; otherwise it is on the
+    device already.  Returns ``(images_per_second, timing)``.
+    """
+    device = _check_device(device)
+    torch.manual_seed(0)
+    model = make_model().to(device)
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    net = torch.compile(model) if compile else model
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, nesterov=True, weight_decay=5e-4)
+    if data_on_device:
+        xd, yd = _memory_format(x.to(device), channels_last), y.to(device)
+        step = _train_step(net, optimizer, xd, yd, autocast)
+    else:
+        xh, yh = x.cpu(), y.cpu()
+        if device.type == "cuda":
+            xh, yh = xh.pin_memory(), yh.pin_memory()
+
+        def step() -> None:
+            xb = _memory_format(xh.to(device, non_blocking=True), channels_last)
+            _train_step(net, optimizer, xb, yh.to(device, non_blocking=True), autocast)()
+
+    timing = time_call(step, repeats=repeats, warmup=warmup, device=device)
+    return x.shape[0] / timing.median, timing
+
+
+def speed_switches(
+    make_model: Callable[[], nn.Module],
+    x: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    device=None,
+    switches: Sequence[str] = ("data on host", "bf16 autocast", "channels_last", "torch.compile", "4x batch"),
+    repeats: int = 10,
+    warmup: int = 3,
+) -> list[dict]:
+    """Images per second of a baseline (fp32, data on the device) and one switch at a time.
+
+    Each switch is measured alone against the same baseline: ``"data on host"`` (copy each
+    batch from host memory), ``"bf16 autocast"``, ``"channels_last"``, ``"torch.compile"``,
+    ``"4x batch"`` (the batch repeated four times), and ``"all"`` (autocast, channels_last,
+    compile, 4× batch together).  Returns one dict per row with ``"setting"``,
+    ``"images_per_s"`` and ``"speedup"`` (relative to the baseline).
+    """
+    known = {"data on host", "bf16 autocast", "channels_last", "torch.compile", "4x batch", "all"}
+    unknown = [s for s in switches if s not in known]
+    if unknown:
+        raise ValueError(f"unknown switches {unknown}; choose from {sorted(known)}")
+    device = _check_device(device)
+    kw = dict(device=device, repeats=repeats, warmup=warmup)
+    x4, y4 = x.repeat(4, *[1] * (x.ndim - 1)), y.repeat(4)
+    settings = {
+        "baseline (fp32, data on device)": (x, y, {}),
+        "data on host": (x, y, dict(data_on_device=False)),
+        "bf16 autocast": (x, y, dict(autocast=True)),
+        "channels_last": (x, y, dict(channels_last=True)),
+        "torch.compile": (x, y, dict(compile=True)),
+        "4x batch": (x4, y4, {}),
+        "all": (x4, y4, dict(autocast=True, channels_last=True, compile=True)),
+    }
+    rows = []
+    for name in ["baseline (fp32, data on device)", *switches]:
+        xs, ys, opts = settings[name]
+        ips, _ = throughput(make_model, xs, ys, **opts, **kw)
+        rows.append({"setting": name, "images_per_s": ips})
+    base = rows[0]["images_per_s"]
+    for row in rows:
+        row["speedup"] = row["images_per_s"] / base
+    return rows
+
+
+# ---------------------------------------------------------------------------------------
+# Time to accuracy
+# ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class TTAResult:
+    """Traces of a grid of trainings; arrays are indexed ``[weight_decay, seed, epoch]``.
+
+    Epoch 0 is the initial state.  ``epochs_to_target`` and ``seconds_to_target`` are
+    ``[weight_decay, seed]`` arrays with NaN where the target was not reached.
+    """
+
+    weight_decays: np.ndarray
+    seeds: tuple[int, ...]
+    target: float
+    test_acc: np.ndarray
+    train_loss: np.ndarray
+    weight_norm: np.ndarray
+    effective_lr: np.ndarray
+    seconds: np.ndarray
+    epochs_to_target: np.ndarray = field(init=False)
+    seconds_to_target: np.ndarray = field(init=False)
+
+    def __post_init__(self) -> None:
+        shape = self.test_acc.shape[:2]
+        self.epochs_to_target = np.full(shape, np.nan)
+        self.seconds_to_target = np.full(shape, np.nan)
+        for i in range(shape[0]):
+            for j in range(shape[1]):
+                hist = {"epoch": range(self.test_acc.shape[2]), "test_acc": self.test_acc[i, j],
+                        "seconds": self.seconds[i, j]}
+                epoch, sec = time_to_accuracy(hist, self.target)
+                if epoch is not None:
+                    self.epochs_to_target[i, j], self.seconds_to_target[i, j] = epoch, sec
+
+    @property
+    def seconds_per_epoch(self) -> np.ndarray:
+        """Median training seconds per epoch, ``[weight_decay, seed]``."""
+        return np.median(np.diff(self.seconds, axis=2), axis=2)
+
+
+def time_to_accuracy_experiment(
+    make_model: Callable[[], nn.Module],
+    train_data,
+    test_data,
+    *,
+    weight_decays: Sequence[float],
+    seeds: Sequence[int],
+    make_optimizer: Callable[[nn.Module, float], torch.optim.Optimizer],
+    epochs: int,
+    target: float,
+    batch_size: int = 128,
+    device=None,
+    progress: bool = False,
+    **train_kwargs,
+) -> TTAResult:
+    """Train one model per (weight decay, seed) and collect the traces of :func:`train`.
+
+    ``make_model()`` is called after ``torch.manual_seed(seed)``, so the seed fixes the
+    initialisation and (through :func:`train`'s ``seed``) the order of the mini-batches.
+    ``make_optimizer(model, weight_decay)`` builds the optimiser.
+    """
+    weight_decays = check_lambdas(weight_decays, "weight_decays")
+    seeds = tuple(check_positive_int(s, "seeds", minimum=0) for s in seeds)
+    if not seeds:
+        raise ValueError("seeds must not be empty")
+    target = check_probability(target, "target", allow_one=True)
+    epochs = check_positive_int(epochs, "epochs")
+    device = _check_device(device)
+    keys = ("test_acc", "train_loss", "weight_norm", "effective_lr", "seconds")
+    out = {k: np.zeros((len(weight_decays), len(seeds), epochs + 1)) for k in keys}
+    for i, lam in enumerate(weight_decays):
+        for j, seed in enumerate(seeds):
+            torch.manual_seed(seed)
+            model = make_model().to(device)
+            hist = train(model, train_data, test_data=test_data, epochs=epochs, batch_size=batch_size,
+                         make_optimizer=lambda m, lam=float(lam): make_optimizer(m, lam), seed=seed,
+                         progress=progress, **train_kwargs)
+            for k in keys:
+                out[k][i, j] = hist[k]
+    return TTAResult(weight_decays, seeds, target, **out)
+
+
+def norm_recursion(eta: float, lam: float, *, steps: int, grad_scale: float = 1.0, r0: float = 1.0) -> np.ndarray:
+    r"""Squared norm of a scale-invariant weight under SGD with weight decay, step by step.
+
+    With :math:`W_{t+1} = (1-\eta\lambda)W_t - \eta g_t`, :math:`g_t \perp W_t` and
+    :math:`\lVert g_t\rVert = G/\lVert W_t\rVert` (the gradient of a scale-invariant loss),
+    :math:`r_t = \lVert W_t\rVert^2` follows
+
+    .. math::
+
+        r_{t+1} = (1-\eta\lambda)^2\, r_t + \eta^2 G^2 / r_t ,
+
+    whose fixed point is :math:`r^\star = \eta G/\sqrt{2\eta\lambda - \eta^2\lambda^2}`, so the
+    effective learning rate settles at :math:`\eta/r^\star \approx \sqrt{2\eta\lambda}/G`.
+    Returns :math:`r_0, \dots, r_{\text{steps}}`.
+    """
+    eta = check_positive_float(eta, "eta")
+    lam = check_lambda(lam, "lam")
+    if eta * lam >= 1:
+        raise ValueError(f"eta * lam must be < 1 for the decay factor 1 - eta*lam to be positive; got {eta * lam}")
+    steps = check_positive_int(steps, "steps")
+    G = check_positive_float(grad_scale, "grad_scale")
+    r = np.empty(steps + 1)
+    r[0] = check_positive_float(r0, "r0")
+    decay = (1 - eta * lam) ** 2
+    for t in range(steps):
+        r[t + 1] = decay * r[t] + (eta * G) ** 2 / r[t]
+    return r
