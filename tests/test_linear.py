@@ -631,3 +631,34 @@ def test_error_paths():
         cross_validate_lasso(X, y, k=50)
     with pytest.raises(ValueError, match="lams must all be >= 0"):
         cross_validate_lasso(X, y, lams=[-1.0])
+
+
+def test_adversarial_training_of_a_linear_model_is_norm_penalised():
+    """B9: adversarial training and norm penalties are allies.  The worst case over an
+    ℓ∞ ball (a convex function is maximised at a vertex: enumerate all 2^p) and over an ℓ2
+    ball (dense sampling of the sphere, plus the maximiser from Hölder) equals
+    (|r| + ε‖w‖_*)² with the dual norm."""
+    from itertools import product
+
+    from weightdecay.linear import adversarial_squared_loss
+
+    rng = np.random.default_rng(9)
+    X, y, w = rng.standard_normal((5, 4)), rng.standard_normal(5), rng.standard_normal(4)
+    eps = 0.3
+    r = y - X @ w
+    vertices = eps * np.array(list(product([-1.0, 1.0], repeat=4)))  # (16, 4)
+    worst_linf = np.max((r[:, None] - vertices @ w) ** 2, axis=1)
+    assert adversarial_squared_loss(X, y, w, eps, "linf") == pytest.approx(worst_linf.sum() / 10, rel=1e-12)
+    u = rng.standard_normal((200_000, 4))
+    sphere = eps * u / np.linalg.norm(u, axis=1, keepdims=True)
+    sampled = np.max((r[:, None] - sphere @ w) ** 2, axis=1).sum() / 10
+    holder = -np.sign(r)[:, None] * eps * w / np.linalg.norm(w)  # the maximiser, per sample
+    attained = np.sum((r - holder @ w) ** 2) / 10
+    closed = adversarial_squared_loss(X, y, w, eps, "l2")
+    assert attained == pytest.approx(closed, rel=1e-12)
+    assert sampled <= closed * (1 + 1e-12) and sampled > closed * (1 - 1e-3)
+    assert adversarial_squared_loss(X, y, w, 0.0) == pytest.approx(np.sum(r**2) / 10)
+    with pytest.raises(ValueError, match="eps"):
+        adversarial_squared_loss(X, y, w, -1.0)
+    with pytest.raises(ValueError, match="norm"):
+        adversarial_squared_loss(X, y, w, eps, "l3")

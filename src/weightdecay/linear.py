@@ -53,6 +53,7 @@ __all__ = [
     "CVResult",
     "cross_validate_ridge",
     "cross_validate_lasso",
+    "adversarial_squared_loss",
 ]
 
 
@@ -358,8 +359,8 @@ def lasso_cd_textbook(X, y, lam, *, n_sweeps: int = 100, w0=None):
 # sequence of (l1_k, l2_k), warm-starting each from the previous solution.  Per λ:
 #   1. strong rule (Tibshirani et al. 2012): work set = ever-nonzero ∪ {j : |g_j| >= 2 l1_k - l1_{k-1}};
 #   2. sweeps over the work set, then sweeps over its non-zero part until every coordinate
-#      is within `tol` of optimal (every POLISH_EVERY of these sweeps, an exact solve on
-#      the support with the current signs, kept only if no sign flips: see _polish), then
+#      is within `tol` of optimal (after POLISH_AFTER, 2·POLISH_AFTER, 4·POLISH_AFTER, ...
+#      of these sweeps without convergence, an exact step on the support: see _polish), then
 #      a sweep over the work set again;
 #   3. KKT check over *all* p coordinates with the exact gradient; violators join the work
 #      set and we go back to 2.  So screening is never trusted blindly: every returned
@@ -516,7 +517,7 @@ def _polish(A, b, gram, inv_n, w, g, r, active, n_active, l1, l2):
     return True
 
 
-POLISH_EVERY = 50  # sweeps over the support between exact solves on it
+POLISH_AFTER = 200  # support sweeps without convergence before the first exact step (then 400, 800, ...)
 
 
 @njit(cache=True)
@@ -572,6 +573,7 @@ def _cd_path(A, b, gram, l1s, l2s, w, tol, max_sweeps, coefs, n_sweeps, kkts):
                         active[n_active] = work[t]
                         n_active += 1
                 inner = 0
+                next_polish = POLISH_AFTER
                 while sweeps < max_sweeps:
                     if gram:
                         worst = _sweep_gram(A, g, w, active, n_active, l1, l2)
@@ -581,8 +583,9 @@ def _cd_path(A, b, gram, l1s, l2s, w, tol, max_sweeps, coefs, n_sweeps, kkts):
                     inner += 1
                     if worst <= tol:
                         break
-                    if inner % POLISH_EVERY == 0:
+                    if inner == next_polish:  # stalled: try an exact step, then back off
                         _polish(A, b, gram, inv_n, w, g, r, active, n_active, l1, l2)
+                        next_polish *= 2
                 if sweeps < max_sweeps:
                     continue
             # KKT check over every coordinate with the exact gradient
@@ -978,3 +981,36 @@ def cross_validate_lasso(
             pred = X[va] @ W.T
         fold_mse[i] = np.mean((y[va][:, None] - pred) ** 2, axis=0)
     return _summarise_cv(lams, fold_mse)
+
+
+# ---------------------------------------------------------------------------
+# Adversarial training of a linear model
+# ---------------------------------------------------------------------------
+def adversarial_squared_loss(X, y, w, eps, norm: str = "l2") -> float:
+    r"""Worst-case squared loss when every input may be perturbed within a norm ball.
+
+    .. math::
+
+        \frac1{2n}\sum_i \max_{\lVert\delta_i\rVert\le\varepsilon}
+        \big(y_i - (x_i + \delta_i)^\top w\big)^2
+        = \frac1{2n}\sum_i \big(\lvert y_i - x_i^\top w\rvert + \varepsilon\lVert w\rVert_*\big)^2 ,
+
+    where :math:`\lVert\cdot\rVert_*` is the dual norm: :math:`\lVert w\rVert_2` for
+    ``norm="l2"`` perturbations, :math:`\lVert w\rVert_1` for ``norm="linf"``.  The inner
+    maximum is attained at :math:`\delta_i = -\operatorname{sign}(r_i)\,\varepsilon\,u` with
+    :math:`u^\top w = \lVert w\rVert_*`, :math:`\lVert u\rVert\le 1`
+    (:math:`u = w/\lVert w\rVert_2`, resp. :math:`u = \operatorname{sign}(w)`), by Hölder's
+    inequality.  So adversarial training of a linear model is itself a norm-penalised
+    regression: robustness and weight penalties work together, not against each other.
+    """
+    X, y = check_X_y(X, y)
+    w = check_vector(w, "w", size=X.shape[1])
+    eps = check_lambda(eps, "eps")
+    if norm == "l2":
+        dual = float(np.linalg.norm(w))
+    elif norm == "linf":
+        dual = float(np.abs(w).sum())
+    else:
+        raise ValueError(f"norm must be 'l2' or 'linf'; got {norm!r}")
+    r = np.abs(y - X @ w)
+    return float(np.sum((r + eps * dual) ** 2) / (2 * X.shape[0]))
