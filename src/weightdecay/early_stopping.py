@@ -1,0 +1,756 @@
+r"""Early stopping: gradient descent on least squares as a spectral filter, and the callback.
+
+Four parts.
+
+1. Gradient descent on the book's least-squares loss
+   :math:`L(w) = \frac1{2n}\lVert y - Xw\rVert^2`, started at :math:`w_0 = 0`:
+   :func:`gd_least_squares` runs the loop, :func:`gd_closed_form` and :func:`gd_path` give the
+   same iterates from one SVD.  With :math:`X = UDV^\top`, :math:`s_j = d_j^2/n` (the
+   eigenvalues of :math:`X^\top X/n`) and step :math:`\eta`,
+
+   .. math::
+
+       w_t = \sum_j \underbrace{\big[1 - (1 - \eta s_j)^t\big]}_{\text{GD filter}}
+             \,\frac{u_j^\top y}{d_j}\, v_j ,
+       \qquad
+       \hat w_{\text{ridge}}(\lambda) = \sum_j \underbrace{\frac{s_j}{s_j + \lambda}}_{\text{ridge filter}}
+             \,\frac{u_j^\top y}{d_j}\, v_j ,
+
+   both *spectral filters* of the least-squares solution (:func:`gd_filter`,
+   :func:`ridge_filter`), close to each other for :math:`\lambda \approx 1/(\eta t)`
+   (:func:`equivalent_ridge_lambda`; Goodfellow et al. 2016, §7.8).
+
+2. Exact risks of these estimators under :math:`y = Xw_\star + \varepsilon`,
+   :math:`\varepsilon \sim (0, \sigma^2 I)`, computed from the spectrum: :func:`gd_risk`,
+   :func:`gradient_flow_risk`, :func:`ridge_risk`, and the constant
+   :func:`gradient_flow_ridge_constant` :math:`\approx 1.69` of Ali, Kolter & Tibshirani (2019).
+
+3. :class:`EarlyStopping`, a callback for :func:`weightdecay.training.train` (patience,
+   restore-best), and :func:`simulate_early_stopping`, the same rule applied to a recorded curve.
+
+4. :func:`mnist1d_early_stopping_experiment`: MLPs on MNIST-1D with label noise, several seeds,
+   trained with and without early stopping.
+
+torch is imported only inside the functions that need it.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .validation import (
+    check_lambdas,
+    check_matrix,
+    check_positive_float,
+    check_positive_int,
+    check_probability,
+    check_vector,
+    check_X_y,
+)
+
+__all__ = [
+    "max_stable_lr",
+    "gd_least_squares",
+    "gd_filter",
+    "gradient_flow_filter",
+    "ridge_filter",
+    "equivalent_ridge_lambda",
+    "gd_closed_form",
+    "gd_path",
+    "RiskCurve",
+    "gd_risk",
+    "gradient_flow_risk",
+    "ridge_risk",
+    "gradient_flow_ridge_constant",
+    "gd_variance_ratio",
+    "EarlyStopping",
+    "simulate_early_stopping",
+    "patience_needed",
+    "EarlyStoppingRuns",
+    "mnist1d_early_stopping_experiment",
+]
+
+
+# ---------------------------------------------------------------------------
+# Validation helpers
+# ---------------------------------------------------------------------------
+def _check_lr(lr) -> float:
+    return check_positive_float(lr, "lr")
+
+
+def _check_steps(steps, name: str = "steps") -> int:
+    return check_positive_int(steps, name, minimum=0)
+
+
+def _check_steps_array(steps, name: str = "steps") -> np.ndarray:
+    """Non-negative integer step counts as an int array (any shape)."""
+    arr = np.asarray(steps)
+    if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.integer) or np.issubdtype(arr.dtype, np.floating)):
+        raise ValueError(f"{name} must be non-negative integers; got {steps!r}")
+    if arr.size == 0:
+        raise ValueError(f"{name} must not be empty; got {steps!r}")
+    if np.issubdtype(arr.dtype, np.floating):
+        if not np.all(np.isfinite(arr)) or np.any(arr != np.round(arr)):
+            raise ValueError(f"{name} must be non-negative integers; got {steps!r}")
+    if np.any(arr < 0):
+        raise ValueError(f"{name} must be non-negative integers; got minimum {arr.min()}")
+    return arr.astype(np.int64)
+
+
+def _check_spectrum(s) -> np.ndarray:
+    try:
+        arr = np.asarray(s, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"s must be numeric; got {s!r}") from exc
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"s must contain only finite values; got {s!r}")
+    if np.any(arr < 0):
+        raise ValueError(f"s must be >= 0 (eigenvalues of X^T X / n); got minimum {arr.min()}")
+    return arr
+
+
+def max_stable_lr(X) -> float:
+    r"""The step size :math:`2/s_{\max}` beyond which gradient descent on least squares diverges.
+
+    :math:`s_{\max} = \lVert X\rVert_2^2/n` is the largest eigenvalue of the Hessian
+    :math:`X^\top X/n`.  Along its eigenvector the error is multiplied by :math:`1 - \eta s_{\max}`
+    at every step, which has modulus :math:`\ge 1` as soon as :math:`\eta \ge 2/s_{\max}`.
+    """
+    X = check_matrix(X, "X")
+    s_max = np.linalg.norm(X, 2) ** 2 / X.shape[0]
+    return math.inf if s_max == 0 else 2.0 / s_max
+
+
+def _check_stability(X, lr, allow_unstable: bool) -> None:
+    if allow_unstable:
+        return
+    bound = max_stable_lr(X)
+    if lr >= bound:
+        raise ValueError(
+            f"lr must be < 2 / s_max = {bound:.6g} for gradient descent to converge; got {lr} "
+            "(pass allow_unstable=True to run it anyway)"
+        )
+
+
+# ---------------------------------------------------------------------------
+# Gradient descent: the loop and the filter
+# ---------------------------------------------------------------------------
+def gd_least_squares(X, y, lr: float, steps: int, w0=None, *, return_path: bool = False,
+                     allow_unstable: bool = False) -> np.ndarray:
+    r"""Gradient descent on :math:`L(w) = \frac1{2n}\lVert y - Xw\rVert^2`, the plain loop.
+
+    .. math::
+
+        w_{k+1} = w_k - \eta\,\nabla L(w_k) = w_k + \frac{\eta}{n} X^\top (y - X w_k),
+        \qquad k = 0, \dots, t-1 .
+
+    Parameters
+    ----------
+    X : array (n, p)
+    y : array (n,)
+    lr : float > 0
+        Step size :math:`\eta`.  Must be below :func:`max_stable_lr` ``= 2/s_max``, where the
+        iteration diverges, unless ``allow_unstable=True``.
+    steps : int >= 0
+        Number of steps :math:`t`.
+    w0 : array (p,), optional
+        Starting point (default 0, the case in which GD is a spectral filter).
+    return_path : bool
+        Return every iterate :math:`w_0, \dots, w_t` as an array ``(steps + 1, p)``.
+
+    Returns
+    -------
+    array (p,) or (steps + 1, p)
+    """
+    X, y = check_X_y(X, y)
+    lr = _check_lr(lr)
+    steps = _check_steps(steps)
+    n, p = X.shape
+    w = np.zeros(p) if w0 is None else check_vector(w0, "w0", size=p).copy()
+    _check_stability(X, lr, allow_unstable)
+    path = [w.copy()] if return_path else None
+    for _ in range(steps):
+        gradient = -X.T @ (y - X @ w) / n
+        w = w - lr * gradient
+        if return_path:
+            path.append(w.copy())
+    return np.array(path) if return_path else w
+
+
+def gd_filter(s, lr: float, steps) -> np.ndarray:
+    r"""Spectral filter of gradient descent from 0: :math:`\varphi_t(s) = 1 - (1 - \eta s)^t`.
+
+    Along an eigenvector of :math:`X^\top X/n` with eigenvalue :math:`s`, the GD iterate after
+    :math:`t` steps is :math:`\varphi_t(s)` times the least-squares coefficient.  It rises from
+    0 at :math:`t = 0` to 1 as :math:`t\to\infty` when :math:`0 < \eta s < 2`; for
+    :math:`\eta s > 2` it grows without bound (divergence), which this function reports
+    faithfully rather than rejecting.
+
+    ``s`` (any shape, entries >= 0) and ``steps`` (non-negative integers) broadcast.
+    """
+    s = _check_spectrum(s)
+    lr = _check_lr(lr)
+    t = _check_steps_array(steps)
+    a = lr * s
+    with np.errstate(over="ignore", invalid="ignore"):
+        # 1 - (1 - a)^t, computed as -expm1(t log1p(-a)) where that is accurate (0 <= a < 1)
+        small = a < 1
+        stable = -np.expm1(t * np.log1p(-np.where(small, a, 0.0)))
+        direct = 1.0 - (1.0 - a) ** t
+    return np.where(small, stable, direct)
+
+
+def gradient_flow_filter(s, t) -> np.ndarray:
+    r"""Filter of gradient *flow* (GD with infinitesimal steps) at time :math:`t`:
+    :math:`1 - e^{-ts}`.
+
+    It is the limit of :func:`gd_filter` for :math:`\eta\to0`, :math:`\eta\,\text{steps}\to t`,
+    and the object of Ali, Kolter & Tibshirani (2019).  ``s`` and ``t`` (>= 0) broadcast.
+    """
+    s = _check_spectrum(s)
+    t = np.asarray(t, dtype=float)
+    if not np.all(np.isfinite(t)) or np.any(t < 0):
+        raise ValueError(f"t must be finite and >= 0; got {t!r}")
+    return -np.expm1(-t * s)
+
+
+def ridge_filter(s, lam) -> np.ndarray:
+    r"""Spectral filter of ridge regression: :math:`s/(s + \lambda)`.
+
+    In the book's convention ridge minimises
+    :math:`\frac1{2n}\lVert y-Xw\rVert^2 + \frac\lambda2\lVert w\rVert^2`, whose solution
+    multiplies the least-squares coefficient along eigenvector :math:`j` of :math:`X^\top X/n`
+    by :math:`s_j/(s_j+\lambda)` (:math:`= d_j^2/(d_j^2 + n\lambda)`).  ``s`` and ``lam``
+    (>= 0) broadcast; :math:`0/(0+0)` is taken as 0 (a direction without data is not fitted).
+    """
+    s = _check_spectrum(s)
+    lam = np.asarray(lam, dtype=float)
+    if not np.all(np.isfinite(lam)) or np.any(lam < 0):
+        raise ValueError(f"lam must be finite and >= 0; got {lam!r}")
+    denominator = s + lam
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(denominator > 0, s / np.where(denominator > 0, denominator, 1.0), 0.0)
+
+
+def equivalent_ridge_lambda(lr: float, steps: int) -> float:
+    r"""The ridge :math:`\lambda = 1/(\eta t)` that matches ``steps`` GD steps of size ``lr``.
+
+    Heuristic: :math:`1-(1-\eta s)^t \approx \eta t s` when :math:`\eta t s \ll 1` and
+    :math:`\approx 1` when :math:`\eta t s \gg 1`; the ridge filter :math:`s/(s+\lambda)` behaves the
+    same way with its transition at :math:`s = \lambda`, so the two transitions coincide for
+    :math:`\lambda = 1/(\eta t)` (Goodfellow et al. 2016, §7.8).  ``steps = 0`` gives
+    ``inf`` (no step taken: :math:`w = 0`, ridge with infinite penalty).
+    """
+    lr = _check_lr(lr)
+    steps = _check_steps(steps)
+    return math.inf if steps == 0 else 1.0 / (lr * steps)
+
+
+def _spectral_parts(X, y):
+    """Thin SVD of X without numerically-zero directions, s = d²/n and U^T y / d."""
+    X, y = check_X_y(X, y)
+    n = X.shape[0]
+    U, d, Vt = np.linalg.svd(X, full_matrices=False)
+    keep = d > d.max(initial=0.0) * max(X.shape) * np.finfo(float).eps
+    U, d, Vt = U[:, keep], d[keep], Vt[keep]
+    return X, y, d**2 / n, (U.T @ y) / d, Vt
+
+
+def gd_path(X, y, lr: float, steps, *, allow_unstable: bool = False) -> np.ndarray:
+    r"""Gradient-descent iterates from 0 after every number of steps in ``steps``, from one SVD.
+
+    .. math::
+
+        w_t = V\,\mathrm{diag}\big(\varphi_t(s_j)/s_j\big)\,V^\top\,\frac{X^\top y}{n}
+            = \sum_j \varphi_t(s_j)\,\frac{u_j^\top y}{d_j}\,v_j ,
+        \qquad \varphi_t(s) = 1 - (1-\eta s)^t ,
+
+    i.e. the minimum-norm least-squares solution :math:`\sum_j (u_j^\top y/d_j) v_j` with
+    each component multiplied by the GD filter.  Returns ``(len(steps), p)``, like
+    :func:`weightdecay.linear.ridge_path`.
+    """
+    X, y, s, coef, Vt = _spectral_parts(X, y)
+    lr = _check_lr(lr)
+    t = _check_steps_array(steps, "steps").reshape(-1)
+    _check_stability(X, lr, allow_unstable)
+    filters = gd_filter(s[None, :], lr, t[:, None])  # (T, r)
+    return (filters * coef[None, :]) @ Vt
+
+
+def gd_closed_form(X, y, lr: float, steps: int, w0=None, *, allow_unstable: bool = False) -> np.ndarray:
+    r"""The gradient-descent iterate after ``steps`` steps, in closed form.
+
+    Unrolling :math:`w_{k+1} - \hat w = (I - \eta H)(w_k - \hat w)` with :math:`H = X^\top X/n`
+    and :math:`\hat w` the minimum-norm least-squares solution gives
+
+    .. math::
+
+        w_t = \sum_j \big[1 - (1-\eta s_j)^t\big]\frac{u_j^\top y}{d_j}\,v_j
+              \;+\; (I - \eta H)^t\,w_0 ,
+
+    and :math:`(I-\eta H)^t w_0 = w_0 - VV^\top w_0 + V\mathrm{diag}\big((1-\eta s_j)^t\big)V^\top w_0`:
+    the part of :math:`w_0` outside the row space of :math:`X` is never changed by GD.  With
+    :math:`w_0 = 0` this is :func:`gd_path` for one ``steps``; it agrees with the loop
+    :func:`gd_least_squares` to rounding.
+    """
+    X, y, s, coef, Vt = _spectral_parts(X, y)
+    lr = _check_lr(lr)
+    steps = _check_steps(steps)
+    _check_stability(X, lr, allow_unstable)
+    w = (gd_filter(s, lr, steps) * coef) @ Vt
+    if w0 is not None:
+        w0 = check_vector(w0, "w0", size=X.shape[1])
+        along = Vt @ w0
+        w = w + w0 - Vt.T @ along + Vt.T @ ((1.0 - lr * s) ** steps * along)
+    return w
+
+
+# ---------------------------------------------------------------------------
+# Exact risk from the spectrum
+# ---------------------------------------------------------------------------
+_KINDS = ("estimation", "prediction")
+
+
+@dataclass(frozen=True)
+class RiskCurve:
+    r"""Squared bias and variance of a linear estimator along a path; ``total`` is their sum."""
+
+    bias2: np.ndarray
+    variance: np.ndarray
+
+    @property
+    def total(self) -> np.ndarray:
+        return self.bias2 + self.variance
+
+
+def _filter_risk(X, w_star, sigma, filters_of_s, kind: str) -> RiskCurve:
+    r"""Risk of :math:`\hat w = \sum_j h_j (u_j^\top y/d_j) v_j` for filters ``h = filters_of_s(s)``."""
+    X = check_matrix(X, "X")
+    w_star = check_vector(w_star, "w_star", size=X.shape[1])
+    sigma = check_positive_float(sigma, "sigma", allow_zero=True)
+    if kind not in _KINDS:
+        raise ValueError(f"kind must be one of {_KINDS}; got {kind!r}")
+    n = X.shape[0]
+    _, d, Vt = np.linalg.svd(X, full_matrices=False)
+    keep = d > d.max(initial=0.0) * max(X.shape) * np.finfo(float).eps
+    d, Vt = d[keep], Vt[keep]
+    s = d**2 / n
+    h = np.atleast_2d(filters_of_s(s))  # (m, r)
+    beta = Vt @ w_star  # coordinates of w_star along the v_j
+    outside = float(w_star @ w_star - beta @ beta)  # part of w_star outside the row space
+    if kind == "estimation":
+        bias2 = np.sum((1 - h) ** 2 * beta**2, axis=1) + max(outside, 0.0)
+        variance = sigma**2 / n * np.sum(h**2 / s, axis=1)
+    else:
+        bias2 = np.sum(s * (1 - h) ** 2 * beta**2, axis=1)
+        variance = sigma**2 / n * np.sum(h**2, axis=1)
+    return RiskCurve(bias2, variance)
+
+
+_RISK_DOC = r"""
+    Model: fixed design ``X`` (n, p), :math:`y = Xw_\star + \varepsilon` with
+    :math:`\mathbb E\varepsilon = 0`, :math:`\mathrm{Cov}\,\varepsilon = \sigma^2 I`.  Every
+    estimator here is :math:`\hat w = \sum_j h_j\,(u_j^\top y/d_j)\,v_j` for a filter
+    :math:`h_j = h(s_j)`, so with :math:`\beta_j = v_j^\top w_\star`
+
+    * ``kind="estimation"``: :math:`\mathbb E\lVert\hat w - w_\star\rVert^2
+      = \sum_j (1-h_j)^2\beta_j^2 + \lVert P_\perp w_\star\rVert^2
+      + \frac{\sigma^2}{n}\sum_j \frac{h_j^2}{s_j}`, where :math:`P_\perp` projects onto the
+      null space of :math:`X`.  For test inputs :math:`x \sim (0, I)` this is also the excess
+      test risk :math:`\mathbb E(x^\top(\hat w - w_\star))^2`.
+    * ``kind="prediction"`` (in-sample): :math:`\frac1n\mathbb E\lVert X(\hat w - w_\star)\rVert^2
+      = \sum_j s_j(1-h_j)^2\beta_j^2 + \frac{\sigma^2}{n}\sum_j h_j^2`.
+
+    Returns a :class:`RiskCurve` with one entry per value of the path argument.
+"""
+
+
+def gd_risk(X, w_star, sigma: float, lr: float, steps, *, kind: str = "estimation") -> RiskCurve:
+    lr = _check_lr(lr)
+    t = _check_steps_array(steps).reshape(-1)
+    return _filter_risk(X, w_star, sigma, lambda s: gd_filter(s[None, :], lr, t[:, None]), kind)
+
+
+gd_risk.__doc__ = r"""Exact risk of gradient descent from 0 after each number of ``steps`` (filter
+    :math:`1-(1-\eta s)^t`).  The formula holds for any step size, also a divergent one.
+""" + _RISK_DOC
+
+
+def gradient_flow_risk(X, w_star, sigma: float, times, *, kind: str = "estimation") -> RiskCurve:
+    t = np.asarray(times, dtype=float).reshape(-1)
+    if t.size == 0 or not np.all(np.isfinite(t)) or np.any(t < 0):
+        raise ValueError(f"times must be a non-empty sequence of finite values >= 0; got {times!r}")
+    return _filter_risk(X, w_star, sigma, lambda s: gradient_flow_filter(s[None, :], t[:, None]), kind)
+
+
+gradient_flow_risk.__doc__ = r"""Exact risk of gradient flow at each time in ``times`` (filter
+    :math:`1 - e^{-ts}`).
+""" + _RISK_DOC
+
+
+def ridge_risk(X, w_star, sigma: float, lams, *, kind: str = "estimation") -> RiskCurve:
+    lams = check_lambdas(lams)
+    return _filter_risk(X, w_star, sigma, lambda s: ridge_filter(s[None, :], lams[:, None]), kind)
+
+
+ridge_risk.__doc__ = r"""Exact risk of ridge regression for each ``lam`` in ``lams`` (filter
+    :math:`s/(s+\lambda)`, book convention).
+""" + _RISK_DOC
+
+
+def gradient_flow_ridge_constant() -> float:
+    r"""The constant of Ali, Kolter & Tibshirani (2019): :math:`\max_{x>0} g(x)^2 \approx 1.686`,
+    :math:`g(x) = (1-e^{-x})(1+x)/x`.
+
+    Direction by direction, with :math:`x = ts_j` and :math:`\lambda = 1/t`, gradient flow's
+    squared bias is :math:`e^{-2x}\beta_j^2 \le \beta_j^2/(1+x)^2` (ridge's), because
+    :math:`(1+x)e^{-x}\le1`; its variance is :math:`(1-e^{-x})^2` times
+    :math:`\sigma^2/(ns_j)`, ridge's is :math:`(x/(1+x))^2` times the same, and the ratio of the
+    two is :math:`g(x)^2`.  Hence for every design, every :math:`w_\star` and every :math:`t`,
+
+    .. math::  \mathrm{Risk}(\hat w_{\text{flow}}(t)) \le 1.686\;\mathrm{Risk}(\hat w_{\text{ridge}}(1/t))
+
+    for both kinds of risk of :func:`gradient_flow_risk`.  (The paper quotes 1.6862.)
+    """
+    from scipy.optimize import minimize_scalar
+
+    def negative_g2(x):
+        return -((-math.expm1(-x)) * (1 + x) / x) ** 2
+
+    result = minimize_scalar(negative_g2, bounds=(0.1, 10.0), method="bounded", options={"xatol": 1e-10})
+    return float(-result.fun)
+
+
+def gd_variance_ratio(lr_s, steps) -> np.ndarray:
+    r"""Ratio of the variance of GD after ``steps`` steps to ridge's at :math:`\lambda=1/(\eta t)`,
+    along a direction with :math:`\eta s = ` ``lr_s``:
+
+    .. math::  \left[\frac{\big(1-(1-\eta s)^t\big)\,(1+\eta s t)}{\eta s t}\right]^2 .
+
+    For gradient flow (:math:`\eta s\to0` with :math:`\eta s t` fixed) its maximum over
+    :math:`t` is :func:`gradient_flow_ridge_constant`; discrete steps give larger values (4 at
+    :math:`\eta s = 1`, :math:`t = 1`), so the 1.69 bound is a statement about small steps.
+    ``lr_s`` (> 0) and ``steps`` (>= 1) broadcast.
+    """
+    a = np.asarray(lr_s, dtype=float)
+    if not np.all(np.isfinite(a)) or np.any(a <= 0):
+        raise ValueError(f"lr_s must be finite and > 0; got {lr_s!r}")
+    t = _check_steps_array(steps)
+    if np.any(t < 1):
+        raise ValueError(f"steps must be >= 1; got minimum {t.min()}")
+    x = a * t
+    return (gd_filter(a, 1.0, t) * (1 + x) / x) ** 2
+
+
+# ---------------------------------------------------------------------------
+# The callback
+# ---------------------------------------------------------------------------
+_MODES = ("min", "max")
+
+
+class EarlyStopping:
+    r"""Stop training when a validation metric has not improved for ``patience`` epochs.
+
+    A callback for :func:`weightdecay.training.train`.  After every epoch it reads
+    ``logs[monitor]`` (``"val_loss"`` by default) and calls the epoch an *improvement* if
+
+    .. math::
+
+        \text{mode="min"}:\ v_e < v_{\text{best}} - \delta, \qquad
+        \text{mode="max"}:\ v_e > v_{\text{best}} + \delta ,
+
+    with :math:`\delta` = ``min_delta`` (a NaN value is never an improvement).  On an
+    improvement it records ``best_epoch``, ``best_value`` and, with ``restore_best``, a deep
+    copy of the model's ``state_dict``; after ``patience`` epochs in a row without one it
+    returns ``True`` (stop) and sets ``stopped_epoch``.  At the end of training (stopped or
+    not) it loads the best weights back into the model and writes ``best_epoch`` into the
+    history.  Without ``restore_best`` the model keeps its last weights — ``patience``
+    epochs past the best ones.
+
+    One instance per training run: it resets itself at epoch 1.
+
+    Parameters
+    ----------
+    patience : int >= 1
+    min_delta : float >= 0
+    restore_best : bool
+    monitor : str
+        Key of the epoch logs, e.g. ``"val_loss"`` or ``"val_acc"``.
+    mode : {"min", "max"}
+        ``"min"`` for losses, ``"max"`` for accuracies.
+    """
+
+    def __init__(self, patience: int, min_delta: float = 0.0, restore_best: bool = True,
+                 monitor: str = "val_loss", mode: str = "min"):
+        self.patience = check_positive_int(patience, "patience")
+        self.min_delta = check_positive_float(min_delta, "min_delta", allow_zero=True)
+        if not isinstance(restore_best, (bool, np.bool_)):
+            raise ValueError(f"restore_best must be True or False; got {restore_best!r}")
+        self.restore_best = bool(restore_best)
+        if not isinstance(monitor, str) or not monitor:
+            raise ValueError(f"monitor must be the name of a logged metric, e.g. 'val_loss'; got {monitor!r}")
+        self.monitor = monitor
+        if mode not in _MODES:
+            raise ValueError(f"mode must be one of {_MODES}; got {mode!r}")
+        self.mode = mode
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget everything seen so far."""
+        self.best_value = math.inf if self.mode == "min" else -math.inf
+        self.best_epoch: int | None = None
+        self.best_state = None
+        self.stopped_epoch: int | None = None
+        self.wait = 0
+
+    def improves(self, value: float) -> bool:
+        """Whether ``value`` is an improvement over the best value so far."""
+        if math.isnan(value):
+            return False
+        if self.mode == "min":
+            return value < self.best_value - self.min_delta
+        return value > self.best_value + self.min_delta
+
+    def on_epoch_begin(self, epoch: int, model) -> None:
+        if epoch == 1:
+            self.reset()
+
+    def on_epoch_end(self, epoch: int, model, logs: dict) -> bool:
+        if self.monitor not in logs:
+            raise ValueError(
+                f"monitor must be one of the logged metrics {sorted(logs)}; got {self.monitor!r} "
+                "(pass val_data to train to log validation metrics)"
+            )
+        value = float(logs[self.monitor])
+        if self.improves(value):
+            self.best_value, self.best_epoch, self.wait = value, epoch, 0
+            if self.restore_best:
+                self.best_state = copy.deepcopy(model.state_dict())
+            return False
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.stopped_epoch = epoch
+            return True
+        return False
+
+    def on_train_end(self, model, history: dict) -> None:
+        if self.restore_best and self.best_state is not None:
+            model.load_state_dict(self.best_state)
+        history["best_epoch"] = self.best_epoch
+
+    def __repr__(self) -> str:
+        return (f"EarlyStopping(patience={self.patience}, min_delta={self.min_delta:g}, "
+                f"restore_best={self.restore_best}, monitor={self.monitor!r}, mode={self.mode!r})")
+
+
+def simulate_early_stopping(values, patience: int, min_delta: float = 0.0, mode: str = "min") -> tuple[int, int]:
+    """Apply :class:`EarlyStopping`'s rule to a recorded curve ``values[e-1]`` (epoch ``e``).
+
+    Returns ``(best_epoch, stopped_epoch)`` (1-based): the epoch whose weights the callback
+    would restore and the epoch at which it would stop training (``len(values)`` if it never
+    stops within the curve).  Training is deterministic given its seed, so this equals
+    running the callback, without training again for each patience.
+    """
+    values = check_vector(values, "values")
+    if values.size == 0:
+        raise ValueError("values must be a non-empty curve; got length 0")
+    rule = EarlyStopping(patience, min_delta, restore_best=False, monitor="v", mode=mode)
+    for epoch, value in enumerate(values, start=1):
+        if rule.on_epoch_end(epoch, None, {"v": value}):
+            return rule.best_epoch, epoch
+    return rule.best_epoch, int(values.size)
+
+
+def patience_needed(values, min_delta: float = 0.0) -> int:
+    """Smallest patience for which the rule of :class:`EarlyStopping` (``mode="min"``) restores
+    the epoch of the lowest value of the whole curve ``values`` (its first minimum).
+
+    Smaller patience stops on one of the plateaus before the minimum.  With ``min_delta > 0``
+    the global minimum may never count as an improvement; then ``ValueError`` is raised.
+    """
+    values = check_vector(values, "values")
+    if values.size == 0:
+        raise ValueError("values must be a non-empty curve; got length 0")
+    target = int(np.argmin(values)) + 1
+    for patience in range(1, values.size + 1):
+        if simulate_early_stopping(values, patience, min_delta)[0] == target:
+            return patience
+    raise ValueError(f"no patience restores epoch {target} with min_delta={min_delta}; got values {values!r}")
+
+
+# ---------------------------------------------------------------------------
+# MNIST-1D with label noise
+# ---------------------------------------------------------------------------
+_CURVE_KEYS = ("train_loss", "train_acc", "val_loss", "val_acc", "test_loss", "test_acc")
+
+
+@dataclass(frozen=True)
+class EarlyStoppingRuns:
+    """Results of :func:`mnist1d_early_stopping_experiment`.
+
+    Curve arrays (``train_*``, ``val_*``, ``test_*``, evaluated in evaluation mode after each
+    epoch of the run *without* early stopping) have shape ``(n_settings, n_seeds, epochs)``.
+    The per-run arrays ``best_epoch``, ``stopped_epoch``, ``es_test_loss`` and ``es_test_acc``
+    (shape ``(n_settings, n_seeds)``) describe the run *with* :class:`EarlyStopping`: the epoch
+    restored, the epoch it stopped at (``epochs`` if it never stopped) and the test metrics of
+    the restored model.  ``max_curve_gap`` is the largest difference between the validation
+    losses of the two runs over the epochs both trained: 0 when training is deterministic.
+    """
+
+    labels: tuple[str, ...]
+    seeds: tuple[int, ...]
+    patience: int
+    epochs: np.ndarray
+    train_loss: np.ndarray
+    train_acc: np.ndarray
+    val_loss: np.ndarray
+    val_acc: np.ndarray
+    test_loss: np.ndarray
+    test_acc: np.ndarray
+    best_epoch: np.ndarray
+    stopped_epoch: np.ndarray
+    es_test_loss: np.ndarray
+    es_test_acc: np.ndarray
+    max_curve_gap: float
+
+    def curve(self, key: str) -> np.ndarray:
+        if key not in _CURVE_KEYS:
+            raise ValueError(f"key must be one of {_CURVE_KEYS}; got {key!r}")
+        return getattr(self, key)
+
+    def mean_std(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and standard deviation over seeds, ``(n_settings, epochs)`` each."""
+        values = self.curve(key)
+        return values.mean(axis=1), values.std(axis=1, ddof=1 if values.shape[1] > 1 else 0)
+
+    def final(self, key: str) -> np.ndarray:
+        """Values after the last epoch (no early stopping), ``(n_settings, n_seeds)``."""
+        return self.curve(key)[:, :, -1]
+
+    def at_epoch(self, key: str, epochs) -> np.ndarray:
+        """``key`` of each run at the given (1-based) epoch per run, ``(n_settings, n_seeds)``."""
+        epochs = np.asarray(epochs, dtype=np.int64)
+        values = self.curve(key)
+        if epochs.shape != values.shape[:2] or np.any(epochs < 1) or np.any(epochs > values.shape[2]):
+            raise ValueError(f"epochs must be an integer array of shape {values.shape[:2]} in 1..{values.shape[2]}; got {epochs!r}")
+        return np.take_along_axis(values, epochs[:, :, None] - 1, axis=2)[:, :, 0]
+
+    def simulate(self, patience: int, min_delta: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+        """``(best_epoch, stopped_epoch)`` arrays that early stopping with this ``patience``
+        would give on the recorded validation losses (see :func:`simulate_early_stopping`)."""
+        best = np.zeros(self.val_loss.shape[:2], dtype=np.int64)
+        stop = np.zeros_like(best)
+        for index in np.ndindex(*best.shape):
+            best[index], stop[index] = simulate_early_stopping(self.val_loss[index], patience, min_delta)
+        return best, stop
+
+
+class _Evaluator:
+    """Callback: loss and accuracy on the training and test sets (evaluation mode)."""
+
+    def __init__(self, train_data, test_data):
+        self.train_data, self.test_data = train_data, test_data
+
+    def on_epoch_end(self, epoch, model, logs):
+        from .training import evaluate
+
+        for prefix, data in (("eval_train", self.train_data), ("test", self.test_data)):
+            for key, value in evaluate(model, data).items():
+                logs[f"{prefix}_{key}"] = value
+        return False
+
+
+def mnist1d_early_stopping_experiment(
+    settings: Sequence = (0.0,),
+    seeds: Sequence[int] = (0, 1, 2),
+    *,
+    patience: int = 10,
+    min_delta: float = 0.0,
+    epochs: int = 60,
+    n_samples: int = 4000,
+    hidden: Sequence[int] = (128, 128),
+    lr: float = 3e-3,
+    batch_size: int = 128,
+    label_noise: float = 0.2,
+    data_seed: int = 0,
+) -> EarlyStoppingRuns:
+    """MLPs on MNIST-1D with label noise, trained with and without early stopping.
+
+    For every ``setting`` (a dropout probability or a
+    :class:`weightdecay.dropout.DropoutSchedule`) and every seed, two runs with identical
+    initial weights, batch order and masks (``seed_everything(seed)`` before each):
+
+    1. ``epochs`` epochs of Adam (``lr``, no weight decay) with
+       :func:`weightdecay.training.train`, recording loss and accuracy on the training,
+       validation and test splits after every epoch (evaluation mode);
+    2. the same with an :class:`EarlyStopping` callback (``patience``, ``min_delta``,
+       restore-best on ``val_loss``), after which the restored model is evaluated on the test
+       split.
+
+    The data are ``mnist1d(n_samples, seed=data_seed, label_noise=label_noise)``: training and
+    validation labels carry the noise, test labels are clean.
+    """
+    import torch
+
+    from .data import mnist1d
+    from .dropout import DropoutSchedule
+    from .reproducibility import seed_everything
+    from .training import evaluate, mlp, train
+
+    schedules = []
+    for i, setting in enumerate(settings):
+        if isinstance(setting, DropoutSchedule):
+            schedules.append(setting)
+        else:
+            schedules.append(DropoutSchedule(check_probability(setting, f"settings[{i}]")))
+    if not schedules:
+        raise ValueError("settings must contain at least one drop probability or DropoutSchedule; got none")
+    seeds = tuple(check_positive_int(s, "seed", minimum=0) for s in seeds)
+    if not seeds:
+        raise ValueError("seeds must contain at least one seed; got none")
+    patience = check_positive_int(patience, "patience")
+    epochs = check_positive_int(epochs, "epochs")
+    lr = check_positive_float(lr, "lr")
+    data = mnist1d(n_samples, seed=data_seed, label_noise=label_noise)
+
+    shape = (len(schedules), len(seeds))
+    curves = {key: np.full((*shape, epochs), np.nan) for key in _CURVE_KEYS}
+    best_epoch = np.zeros(shape, dtype=np.int64)
+    stopped_epoch = np.zeros(shape, dtype=np.int64)
+    es_test_loss, es_test_acc = np.full(shape, np.nan), np.full(shape, np.nan)
+    gap = 0.0
+
+    def run(schedule, seed, extra_callbacks):
+        seed_everything(seed)
+        model = mlp(40, hidden, 10, dropout=schedule.p)
+        callbacks = ([schedule] if schedule.p > 0 else []) + list(extra_callbacks)
+        history = train(model, data.train, optimizer=torch.optim.Adam(model.parameters(), lr=lr),
+                        epochs=epochs, batch_size=batch_size, val_data=data.val, callbacks=callbacks, seed=seed)
+        return model, history
+
+    for i, schedule in enumerate(schedules):
+        for j, seed in enumerate(seeds):
+            _, full = run(schedule, seed, [_Evaluator(data.train, data.test)])
+            for key, source in (("train_loss", "eval_train_loss"), ("train_acc", "eval_train_acc"),
+                                ("val_loss", "val_loss"), ("val_acc", "val_acc"),
+                                ("test_loss", "test_loss"), ("test_acc", "test_acc")):
+                curves[key][i, j] = full[source]
+            stopper = EarlyStopping(patience, min_delta, restore_best=True)
+            model, short = run(schedule, seed, [stopper])
+            best_epoch[i, j] = stopper.best_epoch
+            stopped_epoch[i, j] = short["stopped_epoch"] or epochs
+            result = evaluate(model, data.test)
+            es_test_loss[i, j], es_test_acc[i, j] = result["loss"], result["acc"]
+            both = len(short["val_loss"])
+            gap = max(gap, float(np.max(np.abs(np.asarray(short["val_loss"]) - curves["val_loss"][i, j, :both]))))
+
+    return EarlyStoppingRuns(
+        labels=tuple(s.label for s in schedules), seeds=seeds, patience=patience,
+        epochs=np.arange(1, epochs + 1), best_epoch=best_epoch, stopped_epoch=stopped_epoch,
+        es_test_loss=es_test_loss, es_test_acc=es_test_acc, max_curve_gap=gap, **curves,
+    )
