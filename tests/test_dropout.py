@@ -458,3 +458,26 @@ def test_linear_part_does_not_import_torch():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_input_noise_is_ridge_with_lambda_sigma_squared():
+    """B6: Gaussian input noise (data augmentation) adds (σ²/2)‖w‖² to the expected loss —
+    checked by Monte Carlo, and its minimiser is ridge with λ = σ² (zero gradient)."""
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((30, 4))
+    y = X @ np.array([1.0, -2.0, 0.5, 0.0]) + 0.3 * rng.standard_normal(30)
+    w = rng.standard_normal(4)
+    sigma = 0.7
+    closed = D.expected_input_noise_loss(X, y, w, sigma)
+    mc = D.monte_carlo_input_noise_loss(X, y, w, sigma, n_samples=20_000, rng=5)
+    assert abs(mc.mean - closed) < 4 * mc.std_error
+    noiseless = D.expected_input_noise_loss(X, y, w, 0.0)
+    assert closed - noiseless == pytest.approx(sigma**2 / 2 * np.sum(w**2))
+    # minimiser: gradient of the closed form vanishes at ridge(X, y, σ²)
+    w_star = ridge(X, y, sigma**2)
+    grad = -X.T @ (y - X @ w_star) / X.shape[0] + sigma**2 * w_star
+    np.testing.assert_allclose(grad, 0, atol=1e-12)
+    with pytest.raises(ValueError, match="sigma"):
+        D.expected_input_noise_loss(X, y, w, -0.1)
+    with pytest.raises(ValueError, match="w"):
+        D.monte_carlo_input_noise_loss(X, y, w[:3], sigma, n_samples=10)

@@ -113,3 +113,37 @@ def test_on_epoch_begin_runs_before_each_epoch_in_order():
     model = training.mlp(5, [8], 3)
     training.train(model, (X, y), optimizer=torch.optim.SGD(model.parameters(), lr=0.1), epochs=2, callbacks=[Recorder()])
     assert [e[:2] for e in events] == [("begin", 1), ("end", 1), ("begin", 2), ("end", 2)]
+
+
+def test_weight_decay_shrinks_back_propagated_gradients():
+    """B10: weight decay does not fix vanishing gradients.  In a bias-free ReLU network,
+    shrinking every weight by c — what k steps of pure decay do, c = (1 − ηλ)^k — scales the
+    gradient of a linear loss with respect to every layer by exactly c^(L−1)."""
+    from torch import nn
+
+    from weightdecay.training import layer_gradient_norms
+
+    torch.manual_seed(0)
+    depth = 6
+    layers = []
+    for i in range(depth):
+        layers.append(nn.Linear(8, 8, bias=False))
+        if i < depth - 1:
+            layers.append(nn.ReLU())
+    model = nn.Sequential(*layers)
+    X = torch.randn(64, 8)
+    data = (X, torch.zeros(64))
+    linear_loss = lambda out, y: out.mean()  # noqa: E731
+    before = np.array(layer_gradient_norms(model, data, linear_loss))
+    lr, lam, steps = 0.1, 0.5, 4
+    opt = torch.optim.SGD(model.parameters(), lr=lr, weight_decay=lam)
+    for _ in range(steps):  # zero data gradient: the step is the decay alone
+        for p in model.parameters():
+            p.grad = torch.zeros_like(p)
+        opt.step()
+    after = np.array(layer_gradient_norms(model, data, linear_loss))
+    c = (1 - lr * lam) ** steps
+    np.testing.assert_allclose(after / before, c ** (depth - 1), rtol=1e-5)
+    assert np.all(after < before)
+    with pytest.raises(ValueError, match="model must contain"):
+        layer_gradient_norms(nn.Sequential(nn.ReLU()), data, linear_loss)

@@ -23,7 +23,9 @@ Three parts.
    :func:`monte_carlo_dropout_loss` estimates it by sampling, :func:`dropout_ridge` and
    :func:`dropout_path` minimise it.  With standardised columns, :math:`\lVert x_j\rVert^2 = n`,
    the penalty is the book's :math:`\frac\lambda2\lVert w\rVert^2` with
-   :math:`\lambda = p/(1-p)` (:func:`equivalent_ridge_lambda`).
+   :math:`\lambda = p/(1-p)` (:func:`equivalent_ridge_lambda`).  Gaussian noise added to
+   the inputs is the same story with :math:`\lambda = \sigma^2`
+   (:func:`expected_input_noise_loss`, :func:`monte_carlo_input_noise_loss`).
 
 3. Networks (need torch): :func:`set_dropout`, :func:`remove_dropout`,
    :func:`mc_dropout_predict`, the training callback :class:`DropoutSchedule` (constant,
@@ -62,6 +64,8 @@ __all__ = [
     "MonteCarloEstimate",
     "monte_carlo_dropout_loss",
     "dropout_ridge",
+    "expected_input_noise_loss",
+    "monte_carlo_input_noise_loss",
     "dropout_path",
     "fit_linear_dropout",
     "set_dropout",
@@ -272,6 +276,46 @@ def monte_carlo_dropout_loss(X, y, w, p: float, n_samples: int, rng=None) -> Mon
         W = masks * w / keep
         residuals = y[:, None] - X @ W.T
         losses[start : start + k] = np.sum(residuals**2, axis=0) / (2 * n)
+    return MonteCarloEstimate(float(losses.mean()), float(losses.std(ddof=1) / np.sqrt(n_samples)), n_samples)
+
+
+def expected_input_noise_loss(X, y, w, sigma: float) -> float:
+    r"""Closed form of the squared loss of a linear model trained on noisy inputs.
+
+    Adding Gaussian noise :math:`E_{ij} \overset{\text{iid}}{\sim} \mathcal N(0, \sigma^2)`
+    to every input (the simplest data augmentation) gives, in the book's convention,
+
+    .. math::
+
+        \mathbb E_E\Big[\frac1{2n}\lVert y - (X + E)w\rVert^2\Big]
+        = \frac1{2n}\lVert y - Xw\rVert^2 + \frac{\sigma^2}{2}\lVert w\rVert^2 ,
+
+    i.e. ridge with :math:`\lambda = \sigma^2` (Bishop 1995).  Derivation: :math:`Ew` has
+    independent entries :math:`\mathcal N(0, \sigma^2\lVert w\rVert^2)`, so
+    :math:`\mathbb E\lVert y - Xw - Ew\rVert^2 = \lVert y - Xw\rVert^2 + n\sigma^2\lVert w\rVert^2`
+    (the cross term has mean zero).  The model's capacity is unchanged; what changes is the
+    objective.
+    """
+    X, y = check_X_y(X, y)
+    w = check_vector(w, "w", size=X.shape[1])
+    sigma = check_positive_float(sigma, "sigma", allow_zero=True)
+    n = X.shape[0]
+    return float(np.sum((y - X @ w) ** 2) / (2 * n) + sigma**2 * np.sum(w**2) / 2)
+
+
+def monte_carlo_input_noise_loss(X, y, w, sigma: float, n_samples: int, rng=None) -> MonteCarloEstimate:
+    r"""Monte Carlo estimate of :math:`\mathbb E_E\big[\frac1{2n}\lVert y - (X+E)w\rVert^2\big]`
+    with :math:`E_{ij} \sim \mathcal N(0, \sigma^2)` i.i.d., drawing ``n_samples`` noise
+    matrices; checks :func:`expected_input_noise_loss` without using its formula."""
+    X, y = check_X_y(X, y)
+    w = check_vector(w, "w", size=X.shape[1])
+    sigma = check_positive_float(sigma, "sigma", allow_zero=True)
+    n_samples = check_positive_int(n_samples, "n_samples", minimum=2)
+    rng = np.random.default_rng(rng)
+    losses = np.array([
+        np.sum((y - (X + sigma * rng.standard_normal(X.shape)) @ w) ** 2) / (2 * X.shape[0])
+        for _ in range(n_samples)
+    ])
     return MonteCarloEstimate(float(losses.mean()), float(losses.std(ddof=1) / np.sqrt(n_samples)), n_samples)
 
 

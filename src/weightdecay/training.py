@@ -24,7 +24,7 @@ from torch import nn
 
 from .validation import check_positive_int, check_probability
 
-__all__ = ["mlp", "as_tensors", "evaluate", "train"]
+__all__ = ["mlp", "as_tensors", "evaluate", "layer_gradient_norms", "train"]
 
 
 def mlp(
@@ -94,6 +94,28 @@ def evaluate(model: nn.Module, data, loss_fn: Callable | None = None, batch_size
     if not torch.is_floating_point(y):
         result["acc"] = correct / X.shape[0]
     return result
+
+
+def layer_gradient_norms(model: nn.Module, data, loss_fn: Callable | None = None) -> list[float]:
+    r"""Norm of the loss gradient with respect to each layer's weight, input side first.
+
+    For every ``nn.Linear`` and ``nn.Conv*`` module (in ``model.modules()`` order) returns
+    :math:`\lVert\partial \ell/\partial W_l\rVert_F` of the mean loss on ``data`` (one full
+    batch, in the model's current mode).  Back-propagation multiplies one Jacobian
+    :math:`W_l^\top D_l` per layer, so these norms show directly whether gradients vanish
+    towards the input.  For a bias-free ReLU network, multiplying every weight by
+    :math:`c` (what pure weight decay does) multiplies the gradient of a linear loss with
+    respect to every :math:`W_l` by :math:`c^{L-1}`: weight decay makes gradients smaller,
+    never larger.  The model's existing ``.grad`` fields are left untouched.
+    """
+    layers = [m for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d))]
+    if not layers:
+        raise ValueError(f"model must contain nn.Linear or nn.Conv layers; got {type(model).__name__}")
+    X, y = as_tensors(data, layers[0].weight.device)
+    loss_fn = loss_fn or nn.functional.cross_entropy
+    loss = loss_fn(model(X), y)
+    grads = torch.autograd.grad(loss, [m.weight for m in layers])
+    return [float(g.norm()) for g in grads]
 
 
 def train(
