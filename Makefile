@@ -63,3 +63,11 @@ benchmarks: $(STAMP)
 clean:
 	rm -rf _build .pytest_cache .hypothesis
 	find . -name __pycache__ -not -path "./$(VENV)/*" -prune -exec rm -rf {} +
+
+# The built site as a reader sees it: every page of _toc.yml opened in headless Chromium with
+# no network (math typeset by the site's own MathJax, images, console, links, search);
+# screenshots go to artifacts/screenshots/.  Needs Debian's chromium and chromium-driver
+# (.ci/install-chromium installs them).  `make test` skips tests/test_site.py.
+.PHONY: check-site
+check-site: book
+	WEIGHTDECAY_SITE_TEST=1 $(BIN)/python -m pytest tests/test_site.py -q -p no:cacheprovider
