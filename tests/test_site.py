@@ -5,6 +5,7 @@ local ``http.server``) in headless Chromium, with every other host unreachable, 
 
 * every equation is typeset by the MathJax copy that the site itself serves, with no MathJax
   error and no raw TeX (``$$``, ``\\[``, ``$x$``) left in the text;
+* no display equation is wider than the text column (no sideways scrolling at 1280 px);
 * every image loads (``naturalWidth > 0``), and every figure stays readable in the dark theme
   (opaque pixels or an opaque background);
 * the browser console shows no error (level SEVERE) and the server answered no request with
@@ -269,6 +270,12 @@ for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     rawTex.push(node.textContent.slice(Math.max(0, i - 40), i + 60).trim());
   }
 }
+// Display equations wider than the text column (a reader would have to scroll sideways).
+// MathJax makes such a container scrollable (overflow-x: auto) instead of overflowing.
+const wideMath = Array.from(document.querySelectorAll('mjx-container[display="true"]'))
+  .filter((c) => c.scrollWidth > c.clientWidth + 2)
+  .map((c) => `${c.scrollWidth}px > ${c.clientWidth}px: ` +
+       ((c.closest('.math') || c).id || c.textContent.trim().slice(0, 60)));
 const resources = performance.getEntriesByType('resource').map((e) => e.name)
   .concat(Array.from(document.querySelectorAll('script[src]')).map((s) => s.src))
   .concat(Array.from(document.querySelectorAll('link[href]'))
@@ -277,7 +284,7 @@ const resources = performance.getEntriesByType('resource').map((e) => e.name)
 return {
   title: document.title,
   nMath: maths.length,
-  untypeset, mathErrors, rawTex,
+  untypeset, mathErrors, rawTex, wideMath,
   resources: Array.from(new Set(resources)),
   links: Array.from(new Set(Array.from(document.querySelectorAll('a[href]')).map((a) => a.href))),
   text: document.body.innerText.slice(0, 200000),
@@ -306,6 +313,7 @@ class PageReport:
     untypeset: list = field(default_factory=list)
     math_errors: list = field(default_factory=list)
     raw_tex: list = field(default_factory=list)
+    wide_math: list = field(default_factory=list)
     images: list = field(default_factory=list)
     resources: list = field(default_factory=list)
     links: list = field(default_factory=list)
@@ -376,6 +384,7 @@ def inspect_page(driver, server, url: str, screenshot: Path | None = None) -> Pa
     report.title, report.n_math, report.text = dom["title"], dom["nMath"], dom["text"]
     report.untypeset, report.math_errors = dom["untypeset"], dom["mathErrors"]
     report.raw_tex, report.resources, report.links = dom["rawTex"], dom["resources"], dom["links"]
+    report.wide_math = dom["wideMath"]
     if screenshot is not None:
         _screenshot(driver, screenshot)
     driver.execute_script(_DARK_THEME)
@@ -492,6 +501,13 @@ def test_math_is_typeset_by_the_local_mathjax(reports, page):
     )
     assert not report.untypeset, f"{page}: equations not typeset: {report.untypeset[:5]}"
     assert not report.math_errors, f"{page}: MathJax errors: {report.math_errors[:5]}"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_display_equations_fit_the_text_column(reports, page):
+    """At the test's 1280-pixel window no display equation needs a sideways scroll."""
+    report = reports(page)
+    assert not report.wide_math, f"{page}: display equations wider than the column: {report.wide_math}"
 
 
 @pytest.mark.parametrize("page", PAGES)
