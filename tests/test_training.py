@@ -147,3 +147,21 @@ def test_weight_decay_shrinks_back_propagated_gradients():
     assert np.all(after < before)
     with pytest.raises(ValueError, match="model must contain"):
         layer_gradient_norms(nn.Sequential(nn.ReLU()), data, linear_loss)
+
+
+def test_record_metrics_logs_evaluate_on_each_named_set():
+    from weightdecay.training import RecordMetrics, evaluate, mlp, train
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 5)).astype(np.float32)
+    y = rng.integers(0, 3, 60)
+    torch.manual_seed(0)
+    model = mlp(5, [8], 3)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    hist = train(model, (X[:40], y[:40]), optimizer=opt, epochs=2,
+                 callbacks=[RecordMetrics(train=(X[:40], y[:40]), test=(X[40:], y[40:]))])
+    for key in ("eval_train_loss", "eval_train_acc", "test_loss", "test_acc"):
+        assert len(hist[key]) == 2
+    assert hist["test_loss"][-1] == pytest.approx(evaluate(model, (X[40:], y[40:]))["loss"])
+    with pytest.raises(ValueError, match="at least one"):
+        RecordMetrics()

@@ -72,6 +72,7 @@ __all__ = [
     "remove_dropout",
     "mc_dropout_predict",
     "DropoutSchedule",
+    "SeedCurves",
     "DropoutCurves",
     "mnist1d_dropout_experiment",
 ]
@@ -584,11 +585,33 @@ class DropoutSchedule:
 # ---------------------------------------------------------------------------
 # The MLP-on-MNIST-1D comparison
 # ---------------------------------------------------------------------------
-_CURVE_KEYS = ("train_loss", "train_acc", "val_loss", "val_acc", "test_loss", "test_acc")
+CURVE_KEYS = ("train_loss", "train_acc", "val_loss", "val_acc", "test_loss", "test_acc")
+
+
+class SeedCurves:
+    """Per-epoch curves of several settings over several seeds: arrays ``train_loss``,
+    ``train_acc``, ``val_*``, ``test_*`` of shape ``(n_settings, n_seeds, n_epochs)``.
+    Shared by :class:`DropoutCurves` and :class:`weightdecay.early_stopping.EarlyStoppingRuns`.
+    """
+
+    def curve(self, key: str) -> np.ndarray:
+        """The array named ``key`` (one of ``train_loss``, ``train_acc``, ``val_*``, ``test_*``)."""
+        if key not in CURVE_KEYS:
+            raise ValueError(f"key must be one of {CURVE_KEYS}; got {key!r}")
+        return getattr(self, key)
+
+    def mean_std(self, key: str) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and standard deviation over seeds: two arrays ``(n_settings, n_epochs)``."""
+        values = self.curve(key)
+        return values.mean(axis=1), values.std(axis=1, ddof=1 if values.shape[1] > 1 else 0)
+
+    def final(self, key: str) -> np.ndarray:
+        """Values at the last epoch, ``(n_settings, n_seeds)``."""
+        return self.curve(key)[:, :, -1]
 
 
 @dataclass(frozen=True)
-class DropoutCurves:
+class DropoutCurves(SeedCurves):
     """Per-epoch curves of several dropout settings over several seeds.
 
     Every curve array has shape ``(n_settings, n_seeds, n_epochs)``.  ``train_*`` are
@@ -606,36 +629,6 @@ class DropoutCurves:
     test_loss: np.ndarray
     test_acc: np.ndarray
     models: tuple = ()  # models[i][j]: trained model of setting i, seed j (if keep_models)
-
-    def curve(self, key: str) -> np.ndarray:
-        """The array named ``key`` (one of ``train_loss``, ``train_acc``, ``val_*``, ``test_*``)."""
-        if key not in _CURVE_KEYS:
-            raise ValueError(f"key must be one of {_CURVE_KEYS}; got {key!r}")
-        return getattr(self, key)
-
-    def mean_std(self, key: str) -> tuple[np.ndarray, np.ndarray]:
-        """Mean and standard deviation over seeds: two arrays ``(n_settings, n_epochs)``."""
-        values = self.curve(key)
-        return values.mean(axis=1), values.std(axis=1, ddof=1 if values.shape[1] > 1 else 0)
-
-    def final(self, key: str) -> np.ndarray:
-        """Values at the last epoch, ``(n_settings, n_seeds)``."""
-        return self.curve(key)[:, :, -1]
-
-
-class _Recorder:
-    """Callback: evaluates the model on the training and test sets after every epoch."""
-
-    def __init__(self, train_data, test_data):
-        self.train_data, self.test_data = train_data, test_data
-
-    def on_epoch_end(self, epoch, model, logs):
-        from .training import evaluate
-
-        for prefix, data in (("eval_train", self.train_data), ("test", self.test_data)):
-            for key, value in evaluate(model, data).items():
-                logs[f"{prefix}_{key}"] = value
-        return False
 
 
 def _as_schedule(setting, index: int) -> DropoutSchedule:
@@ -673,7 +666,7 @@ def mnist1d_dropout_experiment(
 
     from .data import mnist1d
     from .reproducibility import seed_everything
-    from .training import mlp, train
+    from .training import RecordMetrics, mlp, train
 
     schedules = [_as_schedule(s, i) for i, s in enumerate(settings)]
     if not schedules:
@@ -687,13 +680,13 @@ def mnist1d_dropout_experiment(
         raise ValueError(f"lr must be a finite number > 0; got {lr}")
     data = mnist1d(n_samples, seed=data_seed, label_noise=label_noise)
     shape = (len(schedules), len(seeds), epochs)
-    out = {key: np.full(shape, np.nan) for key in _CURVE_KEYS}
+    out = {key: np.full(shape, np.nan) for key in CURVE_KEYS}
     models = [[None] * len(seeds) for _ in schedules]
     for i, schedule in enumerate(schedules):
         for j, seed in enumerate(seeds):
             seed_everything(seed)
             model = mlp(40, hidden, 10, dropout=schedule.p)
-            callbacks = [_Recorder(data.train, data.test)]
+            callbacks = [RecordMetrics(train=data.train, test=data.test)]
             if schedule.p > 0:
                 callbacks.insert(0, schedule)
             optimizer = torch.optim.Adam(model.parameters(), lr=lr)

@@ -43,6 +43,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .dropout import CURVE_KEYS, SeedCurves
 from .validation import (
     check_lambdas,
     check_matrix,
@@ -586,11 +587,8 @@ def patience_needed(values, min_delta: float = 0.0) -> int:
 # ---------------------------------------------------------------------------
 # MNIST-1D with label noise
 # ---------------------------------------------------------------------------
-_CURVE_KEYS = ("train_loss", "train_acc", "val_loss", "val_acc", "test_loss", "test_acc")
-
-
 @dataclass(frozen=True)
-class EarlyStoppingRuns:
+class EarlyStoppingRuns(SeedCurves):
     """Results of :func:`mnist1d_early_stopping_experiment`.
 
     Curve arrays (``train_*``, ``val_*``, ``test_*``, evaluated in evaluation mode after each
@@ -618,20 +616,6 @@ class EarlyStoppingRuns:
     es_test_acc: np.ndarray
     max_curve_gap: float
 
-    def curve(self, key: str) -> np.ndarray:
-        if key not in _CURVE_KEYS:
-            raise ValueError(f"key must be one of {_CURVE_KEYS}; got {key!r}")
-        return getattr(self, key)
-
-    def mean_std(self, key: str) -> tuple[np.ndarray, np.ndarray]:
-        """Mean and standard deviation over seeds, ``(n_settings, epochs)`` each."""
-        values = self.curve(key)
-        return values.mean(axis=1), values.std(axis=1, ddof=1 if values.shape[1] > 1 else 0)
-
-    def final(self, key: str) -> np.ndarray:
-        """Values after the last epoch (no early stopping), ``(n_settings, n_seeds)``."""
-        return self.curve(key)[:, :, -1]
-
     def at_epoch(self, key: str, epochs) -> np.ndarray:
         """``key`` of each run at the given (1-based) epoch per run, ``(n_settings, n_seeds)``."""
         epochs = np.asarray(epochs, dtype=np.int64)
@@ -648,21 +632,6 @@ class EarlyStoppingRuns:
         for index in np.ndindex(*best.shape):
             best[index], stop[index] = simulate_early_stopping(self.val_loss[index], patience, min_delta)
         return best, stop
-
-
-class _Evaluator:
-    """Callback: loss and accuracy on the training and test sets (evaluation mode)."""
-
-    def __init__(self, train_data, test_data):
-        self.train_data, self.test_data = train_data, test_data
-
-    def on_epoch_end(self, epoch, model, logs):
-        from .training import evaluate
-
-        for prefix, data in (("eval_train", self.train_data), ("test", self.test_data)):
-            for key, value in evaluate(model, data).items():
-                logs[f"{prefix}_{key}"] = value
-        return False
 
 
 def mnist1d_early_stopping_experiment(
@@ -700,7 +669,7 @@ def mnist1d_early_stopping_experiment(
     from .data import mnist1d
     from .dropout import DropoutSchedule
     from .reproducibility import seed_everything
-    from .training import evaluate, mlp, train
+    from .training import RecordMetrics, evaluate, mlp, train
 
     schedules = []
     for i, setting in enumerate(settings):
@@ -719,7 +688,7 @@ def mnist1d_early_stopping_experiment(
     data = mnist1d(n_samples, seed=data_seed, label_noise=label_noise)
 
     shape = (len(schedules), len(seeds))
-    curves = {key: np.full((*shape, epochs), np.nan) for key in _CURVE_KEYS}
+    curves = {key: np.full((*shape, epochs), np.nan) for key in CURVE_KEYS}
     best_epoch = np.zeros(shape, dtype=np.int64)
     stopped_epoch = np.zeros(shape, dtype=np.int64)
     es_test_loss, es_test_acc = np.full(shape, np.nan), np.full(shape, np.nan)
@@ -735,7 +704,7 @@ def mnist1d_early_stopping_experiment(
 
     for i, schedule in enumerate(schedules):
         for j, seed in enumerate(seeds):
-            _, full = run(schedule, seed, [_Evaluator(data.train, data.test)])
+            _, full = run(schedule, seed, [RecordMetrics(train=data.train, test=data.test)])
             for key, source in (("train_loss", "eval_train_loss"), ("train_acc", "eval_train_acc"),
                                 ("val_loss", "val_loss"), ("val_acc", "val_acc"),
                                 ("test_loss", "test_loss"), ("test_acc", "test_acc")):

@@ -24,7 +24,7 @@ from torch import nn
 
 from .validation import check_positive_int, check_probability
 
-__all__ = ["mlp", "as_tensors", "evaluate", "layer_gradient_norms", "train"]
+__all__ = ["mlp", "as_tensors", "evaluate", "layer_gradient_norms", "RecordMetrics", "train"]
 
 
 def mlp(
@@ -116,6 +116,27 @@ def layer_gradient_norms(model: nn.Module, data, loss_fn: Callable | None = None
     loss = loss_fn(model(X), y)
     grads = torch.autograd.grad(loss, [m.weight for m in layers])
     return [float(g.norm()) for g in grads]
+
+
+class RecordMetrics:
+    """Callback: after every epoch, evaluate the model (eval mode) on extra data sets and
+    record ``{name}_loss`` / ``{name}_acc`` in the history.
+
+    ``RecordMetrics(train=(X, y), test=(X_test, y_test))`` records ``eval_train_loss``,
+    ``eval_train_acc`` (the training set without dropout, comparable with the validation
+    curve) and ``test_loss``, ``test_acc``.
+    """
+
+    def __init__(self, **datasets):
+        if not datasets:
+            raise ValueError("RecordMetrics needs at least one named data set, e.g. test=(X, y)")
+        self.datasets = {("eval_train" if name == "train" else name): data for name, data in datasets.items()}
+
+    def on_epoch_end(self, epoch, model, logs):
+        for prefix, data in self.datasets.items():
+            for key, value in evaluate(model, data).items():
+                logs[f"{prefix}_{key}"] = value
+        return False
 
 
 def train(
