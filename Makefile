@@ -8,10 +8,11 @@ STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard book/chapters/*.ipynb))
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with book/nbval_sanitize.cfg --nbval-cell-timeout=600 -p no:cacheprovider
 
-.PHONY: help setup test test-unit test-notebooks book execute benchmarks clean
+.PHONY: help setup test test-unit test-notebooks test-portable book execute benchmarks clean
 
 help:
 	@echo "make test        unit tests of the package + strict nbval over every chapter"
+	@echo "make test-portable  the chapters again, as on a CPU with other vector instructions"
 	@echo "make book        build the website into _build/html (warnings are errors)"
 	@echo "make execute     re-execute every chapter in place (refresh stored outputs)"
 	@echo "make benchmarks  run the benchmarks in benchmarks/ (prints ratios against peers)"
@@ -34,6 +35,26 @@ test-unit: $(STAMP)
 
 test-notebooks: $(STAMP)
 	env -u MPLBACKEND $(BIN)/python -m pytest $(NBVAL_FLAGS) -q $(NOTEBOOKS)
+
+# The stored outputs must not depend on the machine that wrote them.  Each chapter pins
+# PyTorch's and numpy's kernels in its first cell (weightdecay.reproducibility.pin_numerics);
+# this target re-runs every chapter as another CPU would, against the same stored outputs:
+#   ATEN_CPU_CAPABILITY=avx2      a reader's environment asking for other torch kernels
+#                                 (pin_numerics must override it)
+#   MKL_ENABLE_INSTRUCTIONS=SSE4_2, ONEDNN_MAX_CPU_ISA=SSE41
+#                                 MKL and oneDNN as on a CPU without AVX
+#   GLIBC_TUNABLES=...-AVX2,-FMA  the C library's exp/log/sin without FMA (pre-2013 CPUs)
+#   OPENBLAS_CORETYPE=Nehalem     numpy's and scipy's BLAS/LAPACK on SSE4.2 kernels
+#                                 (left alone where the machine sets it)
+#   OPENBLAS_NUM_THREADS=1        another thread count for BLAS
+#   NUMBA_CPU_NAME=generic        numba compiled for a generic x86-64 (own cache dir)
+PORTABLE_ENV := ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=SSE4_2 ONEDNN_MAX_CPU_ISA=SSE41 \
+	GLIBC_TUNABLES=glibc.cpu.hwcaps=-AVX2,-FMA,-AVX512F OPENBLAS_NUM_THREADS=1 \
+	NUMBA_CPU_NAME=generic NUMBA_CACHE_DIR=$(CURDIR)/.numba-generic-cache
+
+test-portable: $(STAMP)
+	env -u MPLBACKEND $(PORTABLE_ENV) OPENBLAS_CORETYPE=$${OPENBLAS_CORETYPE:-Nehalem} \
+	  $(BIN)/python -m pytest $(NBVAL_FLAGS) -q $(NOTEBOOKS)
 
 book: $(STAMP)
 	$(BIN)/jupyter-book build . -n -W --keep-going

@@ -44,6 +44,20 @@ def test_every_chapter_seeds_first():
         assert "seed_everything(" in first_code.source, f"{nb_path.name}: first code cell must seed"
 
 
+def test_every_chapter_pins_numerics_before_numpy_and_torch_load():
+    """pin_numerics only acts before numpy and torch are imported (see weightdecay.reproducibility)."""
+    for nb_path in sorted((ROOT / "book" / "chapters").glob("*.ipynb")):
+        nb = nbformat.read(nb_path, as_version=4)
+        first_code = next(c for c in nb.cells if c.cell_type == "code")
+        lines = [l.strip() for l in first_code.source.splitlines() if l.strip() and not l.strip().startswith("#")]
+        pin = next((i for i, l in enumerate(lines) if "pin_numerics()" in l), None)
+        assert pin is not None, f"{nb_path.name}: first code cell must call pin_numerics()"
+        before = lines[:pin]
+        assert before == ["import weightdecay as wd"], f"{nb_path.name}: only `import weightdecay` may precede the pin"
+        for nb_cell in nb.cells[: nb.cells.index(first_code)]:
+            assert nb_cell.cell_type != "code"
+
+
 def _notebook(tmp_path: Path, stored: str) -> Path:
     nb = nbformat.v4.new_notebook()
     cell = nbformat.v4.new_code_cell(
