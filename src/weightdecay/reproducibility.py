@@ -204,7 +204,3 @@ def _torch_available() -> bool:
 
     return find_spec("torch") is not None
 
-
-if __name__ == "__main__":  # `python -m weightdecay.reproducibility`: the pinned settings
-    for key, value in PINNED_ENV.items():
-        print(f"{key}={value}")
