@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+import scipy.linalg
 from scipy.optimize import approx_fprime, check_grad, minimize_scalar
 
 from weightdecay import bias_variance as bv
@@ -44,6 +45,52 @@ def test_ridge_risk_matches_explicit_linear_operator(target, shape):
     np.testing.assert_allclose(curve.bias2, bias2, rtol=1e-8, atol=1e-10)
     np.testing.assert_allclose(curve.variance, variance, rtol=1e-8, atol=1e-12)
     np.testing.assert_allclose(curve.mse, bias2 + variance, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("target", bv.TARGETS)
+def test_variance_by_direction_sums_to_the_variance(target):
+    X, beta = _problem(30, 6, seed=4)
+    lams = np.array([0.0, 0.01, 1.0])
+    terms = bv.ridge_variance_by_direction(X, 0.9, lams, target=target)
+    assert terms.shape == (3, 6)
+    np.testing.assert_allclose(terms.sum(axis=1), bv.ridge_risk(X, beta, 0.9, lams, target=target).variance, rtol=1e-12)
+    d = np.linalg.svd(X, compute_uv=False)  # decreasing
+    expected = 0.81 / d**2 if target == "coef" else np.full(6, 0.81 / 30)  # least squares
+    np.testing.assert_allclose(terms[0], expected, rtol=1e-10)
+
+
+def test_least_squares_variance_comes_from_the_collinear_directions():
+    """Ridge chapter: on an equicorrelated design (ρ = 0.9) all but the leading principal
+    direction have small variance, and they carry nearly all of least squares' variance."""
+    X = bv.equicorrelated_design(40, 8, 0.9, rng=1)
+    ols = bv.ridge_variance_by_direction(X, 3.0, [0.0])[0]
+    share = ols / ols.sum()
+    assert share[1:].sum() > 0.99
+    assert 0.5 < share[-2:].sum() < 0.6  # the two smallest directions: about half, not "almost all"
+    # ridge shrinks the small directions' variance most: at λ = 0.1 the smallest keeps < 10 %
+    shrunk = bv.ridge_variance_by_direction(X, 3.0, [0.1])[0]
+    assert shrunk[-1] < 0.1 * ols[-1] and shrunk[0] > 0.9 * ols[0]
+
+
+@pytest.mark.parametrize("target", bv.TARGETS)
+def test_gradient_flow_ridge_risk_bound_is_one_sided(target):
+    """FAQ Q1: Ali, Kolter & Tibshirani (2019) bound gradient flow's risk at time t by 1.6862
+    times ridge's risk at λ = 1/t.  The reverse does not hold: with little noise ridge's bias
+    (factor 1/(1 + t s_j)) decays far more slowly than gradient flow's (e^{-t s_j}), and ridge
+    at λ = 1/t can be worse by orders of magnitude.  Gradient flow is built here from a
+    matrix exponential, independently of weightdecay.early_stopping."""
+    rng = np.random.default_rng(0)
+    X = bv.equicorrelated_design(40, 8, 0.9, rng)
+    beta = rng.standard_normal(8)
+    n = X.shape[0]
+    ts = np.logspace(-2, 3, 41)
+    flow = np.stack([np.linalg.pinv(X.T @ X) @ (np.eye(8) - scipy.linalg.expm(-t * X.T @ X / n)) @ X.T for t in ts])
+    for sigma in (1.0, 0.1, 0.01):
+        bias2, variance = bv.linear_estimator_risk(X, beta, sigma, flow, target=target)
+        ridge_mse = np.array([bv.ridge_risk(X, beta, sigma, [1 / t], target=target).mse[0] for t in ts])
+        assert np.all(bias2 + variance <= 1.6862 * ridge_mse)
+        if sigma == 0.01:
+            assert np.max(ridge_mse / (bias2 + variance)) > 100
 
 
 def test_ols_is_unbiased_with_classical_variance():
@@ -396,6 +443,8 @@ _Y = _X @ _BETA
         (lambda: bv.ridge_gradient_descent(_X, _Y, 0.1, 0.0, 5), r"lr must be > 0; got 0.0"),
         (lambda: bv.ridge_gradient_descent(_X, _Y, 0.1, 0.1, -1), "n_steps must be an integer >= 0; got -1"),
         (lambda: bv.ridge_gradient_descent(_X, _Y, 0.1, 0.1, 3, w0=np.ones(2)), "w0 must have length 3"),
+        (lambda: bv.ridge_variance_by_direction(_X, -1.0, [0.1]), r"sigma must be >= 0; got -1.0"),
+        (lambda: bv.ridge_variance_by_direction(_X, 1.0, [0.1], target="x"), "target must be one of"),
         (lambda: bv.equicorrelated_design(10, 3, 1.0), r"rho must lie in \[0, 1\); got 1.0"),
         (lambda: bv.equicorrelated_design(10, 3, -0.1), r"rho must lie in \[0, 1\); got -0.1"),
         (lambda: bv.equicorrelated_design(1, 3, 0.5), "n must be an integer >= 2; got 1"),

@@ -36,6 +36,7 @@ from weightdecay.linear import (
     path_events,
     ridge,
     ridge_df,
+    ridge_gcv,
     ridge_path,
     ridge_shrinkage,
     soft_threshold,
@@ -153,6 +154,42 @@ def test_ridge_df_is_trace_of_hat_matrix():
     shrink = ridge_shrinkage(X, lams)
     np.testing.assert_allclose(shrink.sum(axis=1), df, rtol=1e-12)
     assert np.all(np.diff(df) < 0)
+
+
+def test_ridge_gcv_counts_the_intercept_of_centred_data():
+    """GCV of ridge = (1/n)||y - ŷ||² / (1 - tr S/n)² with S the smoother matrix of the fit
+    actually made.  Centring fits an unpenalised intercept, so S = 11ᵀ/n + H_λ and
+    tr S = 1 + df(λ): built here from the raw (uncentred) data with an explicit intercept
+    column, against `ridge_gcv` on the centred data.  Without an intercept, tr S = df(λ)."""
+    rng = np.random.default_rng(11)
+    n, p = 25, 4
+    X_raw = rng.standard_normal((n, p)) + rng.uniform(-3, 3, p)  # columns with non-zero means
+    y_raw = X_raw @ rng.standard_normal(p) + 5.0 + rng.standard_normal(n)
+    Xc, yc = X_raw - X_raw.mean(axis=0), y_raw - y_raw.mean()
+    lams = np.array([0.0, 0.01, 0.3, 5.0])
+    Z = np.column_stack([np.ones(n), X_raw])
+    for lam, gcv, df in zip(lams, ridge_gcv(Xc, yc, lams), ridge_df(Xc, lams)):
+        P = np.diag([0.0] + [n * lam] * p)  # the intercept is not penalised
+        S = Z @ np.linalg.solve(Z.T @ Z + P, Z.T)
+        assert np.trace(S) == pytest.approx(1 + df, rel=1e-10)
+        expected = np.mean((y_raw - S @ y_raw) ** 2) / (1 - np.trace(S) / n) ** 2
+        assert gcv == pytest.approx(expected, rel=1e-9)
+        # counting df(λ) alone would give a smaller score
+        assert gcv > np.mean((y_raw - S @ y_raw) ** 2) / (1 - df / n) ** 2
+    # a fit through the origin: S = H_λ, tr S = df(λ)
+    for lam, gcv in zip(lams, ridge_gcv(X_raw, y_raw, lams, intercept=False)):
+        H = X_raw @ np.linalg.solve(X_raw.T @ X_raw + n * lam * np.eye(p), X_raw.T)
+        expected = np.mean((y_raw - H @ y_raw) ** 2) / (1 - np.trace(H) / n) ** 2
+        assert gcv == pytest.approx(expected, rel=1e-9)
+    # the whole smoother used up: GCV is infinite, not a division error
+    X_sq = rng.standard_normal((5, 5))
+    assert np.isinf(ridge_gcv(X_sq, rng.standard_normal(5), [0.0], intercept=False)[0])
+    with pytest.raises(ValueError, match="X must have centred columns when intercept=True"):
+        ridge_gcv(X_raw, y_raw, lams)
+    with pytest.raises(ValueError, match="intercept must be True or False; got 'yes'"):
+        ridge_gcv(Xc, yc, lams, intercept="yes")
+    with pytest.raises(ValueError, match="lams must all be >= 0"):
+        ridge_gcv(Xc, yc, [-1.0])
 
 
 def test_ridge_never_exactly_zero_and_decays_like_one_over_lambda():

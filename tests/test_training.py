@@ -149,6 +149,63 @@ def test_weight_decay_shrinks_back_propagated_gradients():
         layer_gradient_norms(nn.Sequential(nn.ReLU()), data, linear_loss)
 
 
+def _decay_only(params, lr, lam, steps):
+    """``steps`` SGD steps with zero data gradient: the weights are multiplied by (1 − ηλ)^steps."""
+    opt = torch.optim.SGD(params, lr=lr, weight_decay=lam)
+    for _ in range(steps):
+        for p in params:
+            p.grad = torch.zeros_like(p)
+        opt.step()
+    return (1 - lr * lam) ** steps
+
+
+@pytest.mark.parametrize("norm", ["batch", "layer"])
+def test_weight_decay_grows_the_gradient_of_a_scale_invariant_layer(norm):
+    """B10: a linear layer followed by BatchNorm or LayerNorm is scale-invariant, so shrinking
+    its weight by c (pure decay) leaves the loss and every other gradient unchanged and
+    multiplies its own gradient by 1/c: decay makes that gradient larger, not smaller."""
+    from torch import nn
+
+    from weightdecay.training import layer_gradient_norms
+
+    torch.manual_seed(0)
+    norm_layer = nn.BatchNorm1d(16, eps=1e-10) if norm == "batch" else nn.LayerNorm(16, eps=1e-10)
+    model = nn.Sequential(nn.Linear(5, 16, bias=False), norm_layer, nn.ReLU(), nn.Linear(16, 3))
+    X, y = _blobs()
+
+    def loss():  # in training mode, as layer_gradient_norms computes it (BatchNorm: batch statistics)
+        with torch.no_grad():
+            return float(torch.nn.functional.cross_entropy(model(torch.as_tensor(X)), torch.as_tensor(y)))
+
+    before, loss_before = np.array(layer_gradient_norms(model, (X, y))), loss()
+    c = _decay_only([model[0].weight], lr=0.1, lam=1.0, steps=5)  # c = 0.9^5 ≈ 0.59
+    after, loss_after = np.array(layer_gradient_norms(model, (X, y))), loss()
+    assert loss_after == pytest.approx(loss_before, rel=1e-5)
+    np.testing.assert_allclose(after / before, [1 / c, 1.0], rtol=1e-4)
+    assert after[0] > 1.6 * before[0]
+
+
+def test_weight_decay_grows_the_gradients_of_a_saturated_softmax():
+    """B10: when every example is classified with a large margin the cross-entropy gradient
+    is exponentially small in the logits; halving the weights shrinks the logits, and the
+    gradient grows (here by more than 5x)."""
+    from torch import nn
+
+    from weightdecay.training import layer_gradient_norms
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 3, size=200)
+    X = rng.normal(size=(200, 5)).astype(np.float32) + 8 * np.eye(3, 5, dtype=np.float32)[y]  # separable
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(5, 3, bias=False))
+    training.train(model, (X, y), optimizer=torch.optim.SGD(model.parameters(), lr=0.1), epochs=100, batch_size=200)
+    assert training.evaluate(model, (X, y))["acc"] == 1.0  # saturated: all correct, large margins
+    before = layer_gradient_norms(model, (X, y))[0]
+    c = _decay_only(list(model.parameters()), lr=0.5, lam=1.0, steps=1)  # c = 0.5
+    after = layer_gradient_norms(model, (X, y))[0]
+    assert c == 0.5 and after > 5 * before
+
+
 def test_record_metrics_logs_evaluate_on_each_named_set():
     from weightdecay.training import RecordMetrics, evaluate, mlp, train
 

@@ -68,6 +68,7 @@ __all__ = [
     "MonteCarloRisk",
     "ridge_risk",
     "ridge_risk_derivative",
+    "ridge_variance_by_direction",
     "hoerl_kennard_lambda",
     "map_lambda",
     "ridge_bayes_risk",
@@ -191,11 +192,38 @@ def ridge_risk(X, beta, sigma, lams, *, target: str = "coef") -> RiskCurve:
     if target == "coef":
         outside_row_space = float(np.sum((beta - Vt.T @ b) ** 2))
         bias2 = np.sum(one_minus_f**2 * b**2, axis=1) + outside_row_space
-        variance = sigma**2 * np.sum(f**2 / d2, axis=1)
     else:
         bias2 = np.sum(one_minus_f**2 * d2 * b**2, axis=1) / n
-        variance = sigma**2 * np.sum(f**2, axis=1) / n
+    variance = np.sum(_variance_terms(d2, n, sigma, f, target), axis=1)
     return RiskCurve(lams, bias2, variance, target)
+
+
+def _variance_terms(d2, n, sigma, f, target):
+    """Variance of ridge direction by direction: σ² f_j²/d_j² (coef) or σ² f_j²/n (fit)."""
+    return sigma**2 * (f**2 / d2 if target == "coef" else f**2 / n)
+
+
+def ridge_variance_by_direction(X, sigma, lams, *, target: str = "coef") -> np.ndarray:
+    r"""The variance of ridge split over the principal directions of ``X``.
+
+    Row ``k``, column ``j`` is the j-th term of the variance in :func:`ridge_risk` at
+    ``lams[k]``: :math:`\sigma^2 f_j^2/d_j^2` (``target="coef"``) or
+    :math:`\sigma^2 f_j^2/n` (``target="fit"``), with :math:`f_j = d_j^2/(d_j^2 + n\lambda)` and
+    the singular values :math:`d_1 \ge d_2 \ge \dots` in decreasing order (numerically zero
+    ones dropped).  Each row sums to ``ridge_risk(...).variance``.  At λ = 0 (least squares)
+    the coefficient variance :math:`\sigma^2\sum_j 1/d_j^2` is dominated by the directions of
+    smallest :math:`d_j`, those created by nearly collinear columns.  Returns an array
+    ``(len(lams), rank(X))``.
+    """
+    X = check_matrix(X, "X")
+    sigma = check_positive_float(sigma, "sigma", allow_zero=True)
+    lams = check_lambdas(lams)
+    target = _check_target(target)
+    n = X.shape[0]
+    _, d, _ = _svd(X)
+    d2 = d**2
+    f = d2[None, :] / (d2[None, :] + n * lams[:, None])
+    return _variance_terms(d2, n, sigma, f, target)
 
 
 def ridge_risk_derivative(X, beta, sigma, lams, *, target: str = "coef") -> np.ndarray:

@@ -36,6 +36,7 @@ __all__ = [
     "ridge",
     "ridge_path",
     "ridge_df",
+    "ridge_gcv",
     "ridge_shrinkage",
     "ConvergenceWarning",
     "soft_threshold",
@@ -190,6 +191,57 @@ def ridge_df(X, lams) -> np.ndarray:
     d = np.linalg.svd(X, compute_uv=False)
     d = d[d > _svd_rank_tol(d, X.shape)]
     return np.sum(d[None, :] ** 2 / (d[None, :] ** 2 + X.shape[0] * lams[:, None]), axis=1)
+
+
+def ridge_gcv(X, y, lams, *, intercept: bool = True) -> np.ndarray:
+    r"""Generalised cross-validation score of ridge for every λ in ``lams`` (Golub et al., 1979).
+
+    .. math::
+
+        \mathrm{GCV}(\lambda) = \frac{\frac1n\lVert y - \hat y(\lambda)\rVert^2}
+        {\big(1 - \mathrm{df}_{\mathrm{tot}}(\lambda)/n\big)^2},
+        \qquad
+        \mathrm{df}_{\mathrm{tot}}(\lambda) = [\text{intercept}] + \mathrm{df}(\lambda),
+
+    the leave-one-out error with every diagonal entry of the smoother matrix replaced by
+    their mean :math:`\mathrm{df}_{\mathrm{tot}}/n`.  In the book's setting ``X`` and ``y``
+    are centred, which *is* fitting an unpenalised intercept: the fitted values of the
+    uncentred data are :math:`\bar y\,\mathbf 1 + H_\lambda(y - \bar y\,\mathbf 1)`, their
+    smoother matrix is :math:`\frac1n\mathbf 1\mathbf 1^\top + H_\lambda`, and its trace is
+    :math:`1 + \mathrm{df}(\lambda)` with :math:`\mathrm{df}` from :func:`ridge_df`.  So with
+    ``intercept=True`` (the default) the intercept's degree of freedom is counted, and the
+    columns of ``X`` must be centred (a ``ValueError`` says so otherwise); ``intercept=False``
+    is for a model fitted through the origin, with :math:`\mathrm{df}_{\mathrm{tot}} = \mathrm{df}`
+    (``y`` is then used as given).
+
+    Returns an array of ``len(lams)`` (``inf`` where :math:`\mathrm{df}_{\mathrm{tot}} = n`).
+    The whole grid costs one SVD: no refitting.
+    """
+    X, y = check_X_y(X, y)
+    lams = check_lambdas(lams)
+    n = X.shape[0]
+    if not isinstance(intercept, (bool, np.bool_)):
+        raise ValueError(f"intercept must be True or False; got {intercept!r}")
+    if intercept:
+        relative_mean = np.abs(X.mean(axis=0)) / np.maximum(np.sqrt(np.mean(X**2, axis=0)), np.finfo(float).tiny)
+        if np.any(relative_mean > 1e-8):
+            j = int(np.argmax(relative_mean))
+            raise ValueError(
+                "X must have centred columns when intercept=True (centre it with standardize); "
+                f"column {j} has mean {X[:, j].mean():.3g}"
+            )
+        y = y - y.mean()
+    U, d, _ = _thin_svd(X)
+    keep = d > _svd_rank_tol(d, X.shape)
+    U, d = U[:, keep], d[keep]
+    Uty = U.T @ y
+    f = d[None, :] ** 2 / (d[None, :] ** 2 + n * lams[:, None])  # shrinkage factors (L, r)
+    fitted = (f * Uty[None, :]) @ U.T  # (L, n): X ŵ(λ) = U diag(f) Uᵀy
+    rss = np.mean((y[None, :] - fitted) ** 2, axis=1)
+    df_tot = f.sum(axis=1) + (1.0 if intercept else 0.0)
+    denom = (1.0 - df_tot / n) ** 2
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(denom > 0, rss / np.where(denom > 0, denom, 1.0), np.inf)
 
 
 # ---------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from .validation import (
     check_matrix,
     check_positive_float,
     check_positive_int,
+    check_probability,
     check_vector,
     check_X_y,
 )
@@ -34,7 +35,10 @@ __all__ = [
     "predict_ridge_polynomial",
     "ridge_polynomial_curve",
     "cv_ridge_polynomial",
+    "RepeatedCurves",
     "repeated_ridge_curves",
+    "median_ci",
+    "bootstrap_best_lambda",
     "project_l2_ball",
     "project_l1_ball",
     "constrained_least_squares",
@@ -184,27 +188,136 @@ def constrained_least_squares(X, y, radius: float, norm: str = "l2", *, steps: i
     return w
 
 
+@dataclass(frozen=True)
+class RepeatedCurves:
+    """Train and test MSE of polynomial ridge over many independent training sets.
+
+    ``train_mse`` and ``test_mse`` have shape ``(n_repeats, len(lams))``; ``cv_index`` (one
+    entry per training set, or ``None``) is the index in ``lams`` of the λ that k-fold
+    cross-validation on that training set alone picks.
+    """
+
+    lams: np.ndarray
+    train_mse: np.ndarray
+    test_mse: np.ndarray
+    cv_index: np.ndarray | None = None
+
+    @property
+    def cv_test_mse(self) -> np.ndarray:
+        """Test MSE of each training set's fit at its cross-validated λ."""
+        if self.cv_index is None:
+            raise ValueError("cv_index is None: call repeated_ridge_curves with cv_folds")
+        return self.test_mse[np.arange(self.test_mse.shape[0]), self.cv_index]
+
+    @property
+    def oracle_test_mse(self) -> np.ndarray:
+        """Smallest test MSE over the grid for each training set (an oracle's choice of λ)."""
+        return self.test_mse.min(axis=1)
+
+
 def repeated_ridge_curves(
-    n_train: int, degree: int, lams, *, n_repeats: int = 50, noise: float = 0.3, n_test: int = 2000, rng=None
-) -> tuple[np.ndarray, np.ndarray]:
+    n_train: int,
+    degree: int,
+    lams,
+    *,
+    n_repeats: int = 50,
+    noise: float = 0.3,
+    n_test: int = 2000,
+    cv_folds: int | None = None,
+    rng=None,
+) -> RepeatedCurves:
     """Train and test MSE curves of polynomial ridge over ``n_repeats`` fresh training sets.
 
     Each repeat draws a training set of ``n_train`` points (and a test set of ``n_test``)
     from :func:`polynomial_data` and computes :func:`ridge_polynomial_curve`.  Averaging over
-    training sets shows the *expected* behaviour that one draw only hints at.
+    training sets shows the *expected* behaviour that one draw only hints at.  With
+    ``cv_folds = k`` each training set also gets its own k-fold cross-validation
+    (:func:`cv_ridge_polynomial`, folds drawn from a generator spawned from ``rng``, so the
+    data sets are the same with or without it), recorded in ``cv_index``.
 
     Returns
     -------
-    train_mse, test_mse : arrays (n_repeats, len(lams))
+    RepeatedCurves
     """
     n_repeats = check_positive_int(n_repeats, "n_repeats")
     lams = check_lambdas(lams)
+    if cv_folds is not None:
+        cv_folds = check_positive_int(cv_folds, "cv_folds", minimum=2)
     rng = np.random.default_rng(rng)
+    fold_rng = rng.spawn(1)[0]  # does not advance rng: the data do not depend on cv_folds
     train = np.empty((n_repeats, lams.size))
     test = np.empty((n_repeats, lams.size))
+    cv_index = np.empty(n_repeats, dtype=int) if cv_folds is not None else None
     for r in range(n_repeats):
         x, y = polynomial_data(n_train, noise=noise, rng=rng)
         xt, yt = polynomial_data(n_test, noise=noise, rng=rng)
         curve = ridge_polynomial_curve(x, y, xt, yt, degree, lams)
         train[r], test[r] = curve.train_mse, curve.test_mse
-    return train, test
+        if cv_folds is not None:
+            cv = cv_ridge_polynomial(x, y, degree, lams, k=cv_folds, rng=fold_rng)
+            cv_index[r] = int(np.argmin(cv.mean_mse))
+    return RepeatedCurves(lams, train, test, cv_index)
+
+
+# ---------------------------------------------------------------------------
+# Uncertainty of the summaries
+# ---------------------------------------------------------------------------
+def median_ci(values, *, level: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    r"""Median of ``values`` along axis 0 and a distribution-free confidence interval for it.
+
+    For :math:`m` independent draws the interval between the order statistics
+    :math:`x_{(k)}` and :math:`x_{(m-k+1)}` contains the population median with probability
+    :math:`1 - 2P(B \le k - 1)`, :math:`B \sim \mathrm{Binomial}(m, \tfrac12)`, whatever the
+    distribution; ``k`` is the largest index for which that is at least ``level``.  Used for
+    test errors, whose distribution over training sets is far from normal (a few fits
+    explode), so that a mean ± standard error would mislead.
+
+    Returns
+    -------
+    median, lower, upper : arrays of shape ``values.shape[1:]``
+    """
+    from scipy.stats import binom
+
+    values = np.asarray(values, dtype=float)
+    if values.ndim == 0:
+        raise ValueError(f"values must be an array with the draws along axis 0; got the scalar {float(values)!r}")
+    if not np.all(np.isfinite(values)):
+        raise ValueError(f"values must contain only finite values; got {int(np.sum(~np.isfinite(values)))} NaN or infinite entries")
+    level = check_probability(level, "level", allow_zero=False)
+    m = values.shape[0]
+    k = int(binom.ppf((1 - level) / 2, m, 0.5))  # P(B <= k - 1) <= (1 - level) / 2
+    if k < 1:
+        raise ValueError(f"values must hold enough draws for a {level:.0%} interval of the median; got {m}")
+    s = np.sort(values, axis=0)
+    return np.median(values, axis=0), s[k - 1], s[m - k]
+
+
+def bootstrap_best_lambda(test_mse, lams, *, n_boot: int = 1000, level: float = 0.95, rng=0):
+    """Bootstrap intervals for the minimiser and the minimum of the median test-error curve.
+
+    ``test_mse`` holds one curve per training set (rows) over ``lams`` (columns).  Each of
+    ``n_boot`` resamples draws the training sets with replacement, takes the median curve and
+    records its minimiser and its minimum; the intervals are the central ``level``
+    percentiles (the minimiser's as grid values).
+
+    Returns
+    -------
+    (lam_low, lam_high), (mse_low, mse_high)
+    """
+    test_mse = check_matrix(test_mse, "test_mse", min_rows=2)
+    lams = check_lambdas(lams)
+    if lams.size != test_mse.shape[1]:
+        raise ValueError(f"lams must have one entry per column of test_mse ({test_mse.shape[1]}); got {lams.size}")
+    n_boot = check_positive_int(n_boot, "n_boot")
+    level = check_probability(level, "level", allow_zero=False)
+    rng = np.random.default_rng(rng)
+    m = test_mse.shape[0]
+    best_lam, best_mse = np.empty(n_boot), np.empty(n_boot)
+    for b in range(n_boot):
+        med = np.median(test_mse[rng.integers(0, m, m)], axis=0)
+        i = int(np.argmin(med))
+        best_lam[b], best_mse[b] = lams[i], med[i]
+    q = 100 * np.array([(1 - level) / 2, (1 + level) / 2])
+    lam_lo, lam_hi = np.percentile(best_lam, q, method="inverted_cdf")
+    mse_lo, mse_hi = np.percentile(best_mse, q)
+    return (float(lam_lo), float(lam_hi)), (float(mse_lo), float(mse_hi))

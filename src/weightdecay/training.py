@@ -103,10 +103,23 @@ def layer_gradient_norms(model: nn.Module, data, loss_fn: Callable | None = None
     :math:`\lVert\partial \ell/\partial W_l\rVert_F` of the mean loss on ``data`` (one full
     batch, in the model's current mode).  Back-propagation multiplies one Jacobian
     :math:`W_l^\top D_l` per layer, so these norms show directly whether gradients vanish
-    towards the input.  For a bias-free ReLU network, multiplying every weight by
-    :math:`c` (what pure weight decay does) multiplies the gradient of a linear loss with
-    respect to every :math:`W_l` by :math:`c^{L-1}`: weight decay makes gradients smaller,
-    never larger.  The model's existing ``.grad`` fields are left untouched.
+    towards the input.
+
+    What shrinking the weights by a factor :math:`c < 1` (what pure weight decay does) does
+    to these norms depends on the network; it never cures vanishing gradients:
+
+    * bias-free ReLU network, no normalisation: the gradient of a linear loss with respect
+      to every :math:`W_l` is multiplied by :math:`c^{L-1}`, so the back-propagated product
+      shrinks;
+    * a layer followed by BatchNorm or LayerNorm is scale-invariant,
+      :math:`\ell(cW_l) = \ell(W_l)`, so its gradient is multiplied by :math:`1/c`: it
+      *grows*, and the relative step :math:`\eta\lVert\nabla\rVert/\lVert W_l\rVert` by
+      :math:`1/c^2` (decay raises the effective learning rate);
+    * a saturated softmax (every example classified with a large margin) has a
+      cross-entropy gradient that is exponentially small in the logits; shrinking the
+      weights shrinks the logits and the gradient grows.
+
+    The model's existing ``.grad`` fields are left untouched.
     """
     layers = [m for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d))]
     if not layers:
