@@ -30,7 +30,9 @@ Three parts.
 3. Networks (need torch): :func:`set_dropout`, :func:`remove_dropout`,
    :func:`mc_dropout_predict`, the training callback :class:`DropoutSchedule` (constant,
    early and late dropout, Liu et al. 2023) and :func:`mnist1d_dropout_experiment`, the
-   book's MLP-on-MNIST-1D comparison over several seeds.
+   book's MLP-on-MNIST-1D comparison over several seeds, whose curves
+   (:class:`SeedCurves`) compare the settings at the last epoch or at each run's best
+   validation epoch, with standard errors over seeds (:meth:`SeedCurves.compare`).
 
 torch is imported only inside the functions that need it, so the linear-regression part
 works without it.
@@ -68,10 +70,12 @@ __all__ = [
     "monte_carlo_input_noise_loss",
     "dropout_path",
     "fit_linear_dropout",
+    "fit_linear_dropout_seeds",
     "set_dropout",
     "remove_dropout",
     "mc_dropout_predict",
     "DropoutSchedule",
+    "SeedComparison",
     "SeedCurves",
     "DropoutCurves",
     "mnist1d_dropout_experiment",
@@ -441,6 +445,22 @@ def fit_linear_dropout(
     return average.mean
 
 
+def fit_linear_dropout_seeds(X, y, p: float, seeds: Sequence[int], **kwargs) -> np.ndarray:
+    """:func:`fit_linear_dropout` once per seed: the averaged weights, ``(len(seeds), d)``.
+
+    Every seed changes the initial weights, the masks and the batch order; the spread of the
+    rows shows how much of the distance to :func:`dropout_ridge` is SGD noise.  ``kwargs``
+    (``epochs``, ``lr``, ``batch_size``) are passed on.
+    """
+    try:
+        seeds = tuple(seeds)
+    except TypeError as exc:
+        raise ValueError(f"seeds must be a sequence of integers >= 0; got {seeds!r}") from exc
+    if not seeds:
+        raise ValueError("seeds must contain at least one seed; got none")
+    return np.stack([fit_linear_dropout(X, y, p, seed=seed, **kwargs) for seed in seeds])
+
+
 # ---------------------------------------------------------------------------
 # Networks (torch)
 # ---------------------------------------------------------------------------
@@ -588,6 +608,32 @@ class DropoutSchedule:
 CURVE_KEYS = ("train_loss", "train_acc", "val_loss", "val_acc", "test_loss", "test_acc")
 
 
+class SeedComparison(NamedTuple):
+    """One metric of several settings over the same seeds, from :meth:`SeedCurves.compare`.
+
+    ``values`` has shape ``(n_settings, n_seeds)``; ``mean`` and ``se`` (standard error,
+    ``std(ddof=1) / sqrt(n_seeds)``) are per setting.  ``diff_mean`` and ``diff_se`` are the
+    mean and standard error over seeds of the *paired* difference ``values[i] - values[baseline]``
+    (zero for the baseline itself): every setting is trained from the same seeds, so pairing
+    removes the part of the seed-to-seed spread that the settings share.  With one seed the
+    standard errors are NaN.  ``epochs`` are the (1-based) epochs the values were taken at.
+    """
+
+    values: np.ndarray
+    mean: np.ndarray
+    se: np.ndarray
+    diff_mean: np.ndarray
+    diff_se: np.ndarray
+    epochs: np.ndarray
+
+
+def _mean_se(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard error (ddof=1) over the last axis; NaN standard error for one value."""
+    k = values.shape[-1]
+    se = values.std(axis=-1, ddof=1) / np.sqrt(k) if k > 1 else np.full(values.shape[:-1], np.nan)
+    return values.mean(axis=-1), se
+
+
 class SeedCurves:
     """Per-epoch curves of several settings over several seeds: arrays ``train_loss``,
     ``train_acc``, ``val_*``, ``test_*`` of shape ``(n_settings, n_seeds, n_epochs)``.
@@ -608,6 +654,64 @@ class SeedCurves:
     def final(self, key: str) -> np.ndarray:
         """Values at the last epoch, ``(n_settings, n_seeds)``."""
         return self.curve(key)[:, :, -1]
+
+    def at_epoch(self, key: str, epochs) -> np.ndarray:
+        """``key`` of each run at the given (1-based) epoch per run, ``(n_settings, n_seeds)``."""
+        values = self.curve(key)
+        try:
+            epochs = np.asarray(epochs, dtype=float)
+        except (TypeError, ValueError):
+            epochs = np.full(1, np.nan)
+        if (epochs.shape != values.shape[:2] or not np.all(np.isfinite(epochs)) or np.any(epochs != np.round(epochs))
+                or np.any(epochs < 1) or np.any(epochs > values.shape[2])):
+            raise ValueError(
+                f"epochs must be an integer array of shape {values.shape[:2]} in 1..{values.shape[2]}; got {epochs!r}"
+            )
+        return np.take_along_axis(values, epochs[:, :, None].astype(np.int64) - 1, axis=2)[:, :, 0]
+
+    def epoch_of_best(self, monitor: str = "val_loss") -> np.ndarray:
+        """The (1-based) epoch at which each run's ``monitor`` curve is best, ``(n_settings, n_seeds)``.
+
+        Best is the smallest value of a loss and the largest of an accuracy; of equal values
+        the earliest epoch wins, as for :class:`weightdecay.early_stopping.EarlyStopping` with
+        ``min_delta=0`` and unlimited patience.  Choosing the epoch on ``val_*`` and reporting
+        ``test_*`` there is model selection on the validation set.
+        """
+        values = self.curve(monitor)
+        best = np.argmax(values, axis=2) if monitor.endswith("_acc") else np.argmin(values, axis=2)
+        return best + 1
+
+    def compare(self, key: str, at="final", *, monitor: str = "val_loss", baseline: int = 0) -> SeedComparison:
+        """``key`` of every setting and seed, summarised over seeds (see :class:`SeedComparison`).
+
+        Parameters
+        ----------
+        key : str
+            The metric compared, e.g. ``"test_acc"``.
+        at : "final", "best" or int array ``(n_settings, n_seeds)``
+            Which epoch of each run: the last one, the one where ``monitor`` is best
+            (:meth:`epoch_of_best`, so each setting is scored at its own best epoch), or the
+            given (1-based) epochs.
+        baseline : int
+            Index of the setting the paired differences are taken against.
+        """
+        values = self.curve(key)
+        n_settings, n_seeds, n_epochs = values.shape
+        if isinstance(at, str):
+            if at == "final":
+                epochs = np.full((n_settings, n_seeds), n_epochs, dtype=np.int64)
+            elif at == "best":
+                epochs = self.epoch_of_best(monitor)
+            else:
+                raise ValueError(f"at must be 'final', 'best' or an array of epochs; got {at!r}")
+        else:
+            epochs = np.asarray(at)
+        chosen = self.at_epoch(key, epochs)
+        if isinstance(baseline, bool) or not isinstance(baseline, (int, np.integer)) or not 0 <= baseline < n_settings:
+            raise ValueError(f"baseline must be a setting index in 0..{n_settings - 1}; got {baseline!r}")
+        mean, se = _mean_se(chosen)
+        diff_mean, diff_se = _mean_se(chosen - chosen[baseline])
+        return SeedComparison(chosen, mean, se, diff_mean, diff_se, epochs)
 
 
 @dataclass(frozen=True)
