@@ -14,9 +14,11 @@ Five parts, in the order of the chapter "Weight decay is not always L2".
    :class:`SGDL2` (SGD with momentum and an L2 penalty, PyTorch's ``SGD(weight_decay=λ)``),
    :class:`SGDW` (SGD with decoupled decay), :class:`AdamL2` (PyTorch's
    ``Adam(weight_decay=λ)``) and :class:`AdamW`.  Under plain SGD a penalty and a decay are
-   the same update; under momentum they differ a little and under Adam a lot
-   (Loshchilov & Hutter 2019).  :func:`decay_only_trajectory` shows it on a weight that
-   receives no data gradient.
+   the same update.  With momentum they are different updates, but both still have the
+   fixed points of an L2-penalised objective: :math:`\lambda` for SGD+L2 and the weaker
+   :math:`\lambda(1-\mu)` for SGDW (:func:`stationary_l2_coefficient`).  Under Adam they
+   differ fundamentally (Loshchilov & Hutter 2019).  :func:`decay_only_trajectory` shows
+   it on a weight that receives no data gradient.
 
 3. **BatchNorm and the effective learning rate.**  A weight followed by BatchNorm is
    *scale-invariant*: :math:`f(cw) = f(w)` for every :math:`c>0`, hence
@@ -29,12 +31,15 @@ Five parts, in the order of the chapter "Weight decay is not always L2".
    weight decay is an exponentially growing learning rate.
 
 4. **The source's Keras MLP, corrected**: :func:`source_regression_data`,
-   :func:`row_normalise` (the source's preprocessing, kept to show what it loses) and
-   :func:`mlp_regression_sweep`, the validation loss against :math:`\lambda`.
+   :func:`row_normalise` (the source's preprocessing, kept to show what it loses),
+   :func:`direction_only_r2_ceiling` (the most any model of the row directions can explain)
+   and :func:`mlp_regression_sweep`, the validation loss against :math:`\lambda`.
 
-5. **An experiment on MNIST-1D**: :func:`mnist1d_optimizer_comparison` trains the same MLP
+5. **Experiments on MNIST-1D**: :func:`mnist1d_optimizer_comparison` trains the same MLP
    with SGD+L2, SGDW, Adam+L2 and AdamW over several seeds; :func:`bn_decay_experiment`
-   shows what decaying BatchNorm's :math:`\gamma` does.
+   records what decay does to the norms, the effective learning rate and the training curves
+   of a BatchNorm MLP, and what decaying BatchNorm's :math:`\gamma` does.
+   :func:`mean_se` summarises any of them over seeds.
 
 This module imports torch; ``import weightdecay`` does not (the module loads lazily).
 """
@@ -75,6 +80,7 @@ __all__ = [
     "AdamW",
     "METHODS",
     "make_optimizer",
+    "stationary_l2_coefficient",
     "decay_only_trajectory",
     # 3. BatchNorm and the effective learning rate
     "bn_mlp",
@@ -88,6 +94,7 @@ __all__ = [
     # 4. the source's MLP, corrected
     "source_regression_data",
     "row_normalise",
+    "direction_only_r2_ceiling",
     "RegressionSweep",
     "mlp_regression_sweep",
     # 5. experiments
@@ -97,6 +104,7 @@ __all__ = [
     "BNDecayResult",
     "BN_DECAY_VARIANTS",
     "bn_decay_experiment",
+    "mean_se",
     "single_thread",
 ]
 
@@ -127,6 +135,21 @@ def _check_seeds(seeds) -> tuple[int, ...]:
     if not seeds:
         raise ValueError("seeds must contain at least one seed; got none")
     return seeds
+
+
+def mean_se(values, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard error of the mean (``std(ddof=1) / sqrt(n)``) along ``axis``.
+
+    The book reports every result over seeds as mean ± standard error; ``axis`` is the
+    seed axis.  Needs at least two values along it.
+    """
+    values = np.asarray(values, dtype=float)
+    if values.ndim == 0:
+        raise ValueError("values must have a seed axis; got a scalar")
+    n = values.shape[axis]
+    if n < 2:
+        raise ValueError(f"values must have at least 2 entries along axis {axis} for a standard error; got {n}")
+    return values.mean(axis=axis), values.std(axis=axis, ddof=1) / math.sqrt(n)
 
 
 @contextlib.contextmanager
@@ -358,7 +381,10 @@ class SGDL2(_Reference):
     With :math:`\mu = 0` this is :math:`w_t = (1-\eta\lambda)w_{t-1} - \eta\nabla f(w_{t-1})`:
     a penalty *is* a multiplicative decay under plain SGD.  With momentum the decay of
     step :math:`t` is :math:`\eta\lambda\sum_k \mu^k w_{t-1-k}`, close to
-    :math:`\frac{\eta\lambda}{1-\mu}w_{t-1}` when :math:`w` changes slowly.
+    :math:`\frac{\eta\lambda}{1-\mu}w_{t-1}` when :math:`w` changes slowly; the data
+    gradient is amplified by the same factor, so the fixed points are those of
+    :math:`f + \frac\lambda2\lVert w\rVert^2` for every :math:`\mu`
+    (:func:`stationary_l2_coefficient`).
     """
 
     def __init__(self, params, lr: float, momentum: float = 0.0, weight_decay: float = 0.0):
@@ -397,7 +423,10 @@ class SGDW(_Reference):
     :math:`w_t = (1-\eta\lambda)^t w_0`.  (Loshchilov & Hutter write the per-step factor as
     :math:`1-\lambda'`; then :math:`\lambda' = \eta\lambda` and, under plain SGD, the
     equivalent L2 coefficient is :math:`\lambda'/\eta`.)  With :math:`\mu = 0` this is the
-    same update as :class:`SGDL2`.
+    same update as :class:`SGDL2`.  With momentum the data gradient is amplified by about
+    :math:`1/(1-\mu)` and the decay is not, so the fixed points satisfy
+    :math:`\nabla f(w) + \lambda(1-\mu)w = 0`: an L2 penalty of :math:`\lambda(1-\mu)`, weaker
+    relative to the data gradient (:func:`stationary_l2_coefficient`).
     """
 
     def __init__(self, params, lr: float, momentum: float = 0.0, weight_decay: float = 0.0):
@@ -523,6 +552,44 @@ def make_optimizer(method: str, params, *, lr: float, momentum: float = 0.9) -> 
         return torch.optim.Adam(params, lr=lr)
     if method == "AdamW":
         return torch.optim.AdamW(params, lr=lr, weight_decay=0.0)
+    raise ValueError(f"method must be one of {METHODS}; got {method!r}")
+
+
+def stationary_l2_coefficient(method: str, weight_decay: float, *, momentum: float = 0.0) -> float:
+    r"""The L2 coefficient, in the book's convention, whose objective has the method's fixed points.
+
+    A fixed point of an optimiser is a :math:`w` that a step with the full data gradient
+    :math:`\nabla f` leaves unchanged (with a constant momentum buffer).  For the SGD
+    methods with momentum :math:`\mu` and ``weight_decay`` :math:`\lambda`:
+
+    * ``"SGD+L2"``: :math:`b = \mu b + \nabla f(w) + \lambda w` gives
+      :math:`b = (\nabla f(w) + \lambda w)/(1-\mu)`, and :math:`w = w - \eta b` needs
+      :math:`b = 0`: :math:`\nabla f(w) + \lambda w = 0`.  Momentum amplifies the data
+      gradient and the penalty alike, so the coefficient is :math:`\lambda` for every
+      :math:`\mu`: SGD+L2 minimises :math:`f + \frac\lambda2\lVert w\rVert^2`.
+    * ``"SGDW"``: :math:`b = \nabla f(w)/(1-\mu)` and
+      :math:`w = (1-\eta\lambda)w - \eta b` needs :math:`\lambda w + \nabla f(w)/(1-\mu) = 0`,
+      i.e. :math:`\nabla f(w) + \lambda(1-\mu)w = 0`: the coefficient is
+      :math:`\lambda(1-\mu)`, weaker relative to the data gradient, because momentum
+      amplifies the gradient but not the decoupled decay.
+    * ``"Adam+L2"``: :math:`\lambda` (the gradient :math:`\nabla f + \lambda w` must vanish
+      where :math:`\hat m_t` does), if Adam converges at all.
+
+    ``"AdamW"`` has none: its fixed points satisfy
+    :math:`\lambda w_j + \nabla_j f/(\sqrt{\hat v_j}+\epsilon) = 0`, a per-coordinate penalty
+    :math:`\lambda(\sqrt{\hat v_j}+\epsilon)` that depends on the gradient history, so it
+    raises ``ValueError``.  So SGD+L2 with :math:`\lambda` and SGDW with
+    :math:`\lambda/(1-\mu)` have the same fixed points.
+    """
+    weight_decay = check_lambda(weight_decay, "weight_decay")
+    momentum = check_probability(momentum, "momentum")
+    if method in ("SGD+L2", "Adam+L2"):
+        return weight_decay
+    if method == "SGDW":
+        return weight_decay * (1.0 - momentum)
+    if method == "AdamW":
+        raise ValueError("method 'AdamW' has no L2-equivalent coefficient: its implied penalty "
+                         "lambda * (sqrt(v_hat) + eps) differs between coordinates")
     raise ValueError(f"method must be one of {METHODS}; got {method!r}")
 
 
@@ -933,6 +1000,27 @@ def row_normalise(X) -> np.ndarray:
     return X / norms
 
 
+def direction_only_r2_ceiling(n_features: int) -> float:
+    r"""The largest :math:`R^2` that *any* function of the row direction :math:`u = x/\lVert x\rVert` reaches.
+
+    For :math:`x \sim N(0, I_p)` write :math:`x = r\,u` with length :math:`r = \lVert x\rVert`
+    (a :math:`\chi_p` variable) independent of the direction :math:`u`.  With
+    :math:`y = \beta^\top x + c` (no noise), :math:`\mathbb E[y \mid u] = c + \mathbb E[r]\,\beta^\top u`
+    is *linear* in :math:`u`, so the best predictor from :math:`u`, linear or not, is this one,
+    and the fraction of :math:`\operatorname{Var}(y) = \mathbb E[r^2]\,\mathbb E[(\beta^\top u)^2]`
+    that it explains is
+
+    .. math::  \frac{\mathbb E[r]^2}{\mathbb E[r^2]}
+               = \frac{2}{p}\left(\frac{\Gamma((p+1)/2)}{\Gamma(p/2)}\right)^2 ,
+
+    :math:`\pi/4` for :math:`p = 2` (Rayleigh :math:`r`), rising towards 1 as :math:`p` grows.
+    This is the ceiling for a network fed the source's row-normalised inputs.
+    """
+    p = check_positive_int(n_features, "n_features")
+    log_ratio = math.lgamma((p + 1) / 2) - math.lgamma(p / 2)
+    return 2.0 / p * math.exp(2.0 * log_ratio)
+
+
 @dataclass(frozen=True)
 class RegressionSweep:
     r"""Training and validation mean squared error of the corrected MLP along a :math:`\lambda` grid.
@@ -1045,12 +1133,26 @@ class OptimizerComparison:
     train_loss: np.ndarray
     layer_norms: np.ndarray
 
-    def summary(self, key: str = "test_acc") -> tuple[np.ndarray, np.ndarray]:
-        """Mean and sample standard deviation over seeds of ``key``, one entry per setting."""
+    def _values(self, key: str) -> np.ndarray:
         if key not in ("test_acc", "val_acc", "train_loss"):
             raise ValueError(f"key must be 'test_acc', 'val_acc' or 'train_loss'; got {key!r}")
-        values = getattr(self, key)
-        return values.mean(axis=1), values.std(axis=1, ddof=1 if values.shape[1] > 1 else 0)
+        return getattr(self, key)
+
+    def summary(self, key: str = "test_acc") -> tuple[np.ndarray, np.ndarray]:
+        """Mean and standard error over seeds of ``key`` (:func:`mean_se`), one entry per setting."""
+        return mean_se(self._values(key), axis=1)
+
+    def paired_difference(self, key: str, k: int, base: int) -> np.ndarray:
+        """Per-seed difference ``key[k] - key[base]`` between two settings, shape ``(n_seeds,)``.
+
+        Every seed gives both settings the same initial weights and mini-batches, so the
+        paired difference has a much smaller spread than the difference of two means.
+        """
+        values = self._values(key)
+        for name, index in (("k", k), ("base", base)):
+            if not (isinstance(index, (int, np.integer)) and 0 <= index < values.shape[0]):
+                raise ValueError(f"{name} must be a setting index in [0, {values.shape[0]}); got {index!r}")
+        return values[k] - values[base]
 
 
 def _check_settings(settings) -> list[tuple[str, float]]:
@@ -1082,11 +1184,11 @@ DEFAULT_SETTINGS = (
 
 def mnist1d_optimizer_comparison(
     settings: Sequence[tuple[str, float]] = DEFAULT_SETTINGS,
-    seeds: Sequence[int] = (0, 1, 2),
+    seeds: Sequence[int] = (0, 1, 2, 3, 4),
     *,
     epochs: int = 30,
     n_samples: int = 3000,
-    hidden: Sequence[int] = (128, 128),
+    hidden: Sequence[int] = (64, 64),
     sgd_lr: float = 0.1,
     adam_lr: float = 3e-3,
     momentum: float = 0.9,
@@ -1109,8 +1211,9 @@ def mnist1d_optimizer_comparison(
     decoupled methods shrink the weights by the same factor :math:`1-\eta\lambda = 1 - 3\cdot
     10^{-3}` per step (SGDW :math:`\lambda = 0.03` at :math:`\eta = 0.1`, AdamW
     :math:`\lambda = 1` at :math:`\eta = 3\cdot10^{-3}`); SGD+L2 gets
-    :math:`\lambda_{\rm SGDW}(1-\mu) = 0.003`, which with momentum :math:`\mu = 0.9` decays
-    about as fast; Adam+L2 gets the same penalty as SGD+L2 (the same objective).
+    :math:`\lambda_{\rm SGDW}(1-\mu) = 0.003`, which with momentum :math:`\mu = 0.9` has the
+    same fixed points as that SGDW (:func:`stationary_l2_coefficient`) and decays about as
+    fast; Adam+L2 gets the same penalty as SGD+L2 (the same objective).
     """
     from .data import mnist1d
     from .reproducibility import seed_everything
@@ -1160,21 +1263,33 @@ def mnist1d_optimizer_comparison(
 class BNDecayResult:
     r"""Results of :func:`bn_decay_experiment`, arrays ``(n_variants, n_seeds, …)``.
 
-    ``gamma_mean_abs[v, s, k]`` is the mean :math:`|\gamma|` of BatchNorm layer ``k`` at the
-    end of training, ``weight_norms[v, s, e, k]`` the norm of the scale-invariant weight
-    ``k`` and ``eff_lr[v, s, e, k]`` its effective learning rate :math:`\eta/\lVert w\rVert^2`
-    after epoch ``e``.
+    Per epoch ``e`` (0-based, after epoch ``e + 1``): ``train_loss[v, s, e]`` (the mean
+    mini-batch training loss of the epoch), ``val_acc[v, s, e]``,
+    ``weight_norms[v, s, e, k]`` (the norm of the scale-invariant weight ``k``) and
+    ``eff_lr[v, s, e, k]`` (its effective learning rate :math:`\eta/\lVert w\rVert^2`).
+    ``initial_norms[s, k]`` are the norms at initialisation (the same for every variant).
+    At the end of training: ``test_acc[v, s]`` and ``gamma_mean_abs[v, s, k]``, the mean
+    :math:`|\gamma|` of BatchNorm layer ``k``.
     """
 
     variants: tuple[str, ...]
     seeds: tuple[int, ...]
     weight_names: tuple[str, ...]
     bn_names: tuple[str, ...]
-    test_acc: np.ndarray
+    lr: float
     train_loss: np.ndarray
+    val_acc: np.ndarray
+    test_acc: np.ndarray
     gamma_mean_abs: np.ndarray
+    initial_norms: np.ndarray
     weight_norms: np.ndarray
     eff_lr: np.ndarray
+
+    def variant(self, name: str) -> int:
+        """Index of the variant ``name`` (one of :data:`BN_DECAY_VARIANTS`)."""
+        if name not in self.variants:
+            raise ValueError(f"name must be one of {self.variants}; got {name!r}")
+        return self.variants.index(name)
 
 
 #: The parameter sets decayed in :func:`bn_decay_experiment`.
@@ -1182,28 +1297,30 @@ BN_DECAY_VARIANTS = ("none", "weights only", "all parameters")
 
 
 def bn_decay_experiment(
-    seeds: Sequence[int] = (0, 1, 2),
+    seeds: Sequence[int] = (0, 1, 2, 3, 4),
     *,
     weight_decay: float = 0.03,
     epochs: int = 20,
     n_samples: int = 3000,
-    hidden: Sequence[int] = (128, 128),
+    hidden: Sequence[int] = (64, 64),
     lr: float = 0.1,
     momentum: float = 0.9,
     batch_size: int = 128,
     data_seed: int = 0,
 ) -> BNDecayResult:
-    r"""What decaying BatchNorm's parameters does: a BatchNorm MLP on MNIST-1D, three ways.
+    r"""What weight decay does to a BatchNorm MLP on MNIST-1D, in three variants.
 
     The model is :func:`bn_mlp` ``(40, hidden, 10)``, trained with :class:`SGDW`
     (``lr``, ``momentum``, decoupled ``weight_decay``) on one of three parameter sets
     (:data:`BN_DECAY_VARIANTS`): ``"none"`` (no decay), ``"weights only"``
     (:func:`decay_param_groups`: the matrices, which BatchNorm makes scale-invariant, and
     the output layer's matrix) and ``"all parameters"`` (the source's proposal: also the
-    output bias and BatchNorm's :math:`\gamma` and :math:`\beta`).  Records the test
-    accuracy, the final training loss, the mean :math:`|\gamma|` of every BatchNorm layer
-    and, every epoch, the norm and the effective learning rate of the scale-invariant
-    weights (:class:`EffectiveLearningRate`).
+    output bias and BatchNorm's :math:`\gamma` and :math:`\beta`).  For every seed the three
+    variants start from the same weights and see the same mini-batches, so differences
+    between variants can be taken seed by seed.  Records, every epoch, the training loss,
+    the validation accuracy and the norm and effective learning rate of the scale-invariant
+    weights (:class:`EffectiveLearningRate`); at the end, the test accuracy and the mean
+    :math:`|\gamma|` of every BatchNorm layer.
     """
     from .data import mnist1d
     from .reproducibility import seed_everything
@@ -1217,15 +1334,18 @@ def bn_decay_experiment(
     probe = bn_mlp(40, hidden, 10)
     weight_names = tuple(scale_invariant_parameters(probe))
     bn_names = tuple(n for n, m in probe.named_modules() if isinstance(m, nn.BatchNorm1d))
-    V, S = len(BN_DECAY_VARIANTS), len(seeds)
-    test_acc, train_loss = np.empty((V, S)), np.empty((V, S))
+    V, S, E, K = len(BN_DECAY_VARIANTS), len(seeds), epochs, len(weight_names)
+    train_loss, val_acc, test_acc = np.empty((V, S, E)), np.empty((V, S, E)), np.empty((V, S))
     gammas = np.empty((V, S, len(bn_names)))
-    norms, eff = np.empty((V, S, epochs, len(weight_names))), np.empty((V, S, epochs, len(weight_names)))
+    initial = np.empty((S, K))
+    norms, eff = np.empty((V, S, E, K)), np.empty((V, S, E, K))
     with single_thread():
         for v, variant in enumerate(BN_DECAY_VARIANTS):
             for s, seed in enumerate(seeds):
                 seed_everything(seed)
                 model = bn_mlp(40, hidden, 10)
+                named = dict(model.named_parameters())
+                initial[s] = [float(named[n].detach().double().norm()) for n in weight_names]
                 if variant == "all parameters":
                     params = [{"params": list(model.parameters()), "weight_decay": weight_decay}]
                 else:
@@ -1233,11 +1353,13 @@ def bn_decay_experiment(
                 optimizer = SGDW(params, lr=lr, momentum=momentum)
                 monitor = EffectiveLearningRate(optimizer, weight_names)
                 hist = train(model, data.train, optimizer=optimizer, epochs=epochs, batch_size=batch_size,
-                             callbacks=[monitor], seed=seed)
+                             val_data=data.val, callbacks=[monitor], seed=seed)
+                train_loss[v, s] = hist["train_loss"]
+                val_acc[v, s] = hist["val_acc"]
                 test_acc[v, s] = evaluate(model, data.test)["acc"]
-                train_loss[v, s] = hist["train_loss"][-1]
                 modules = dict(model.named_modules())
                 gammas[v, s] = [float(modules[b].weight.detach().abs().mean()) for b in bn_names]
                 norms[v, s] = np.array([hist[f"norm/{n}"] for n in weight_names]).T
                 eff[v, s] = np.array([hist[f"eff_lr/{n}"] for n in weight_names]).T
-    return BNDecayResult(BN_DECAY_VARIANTS, seeds, weight_names, bn_names, test_acc, train_loss, gammas, norms, eff)
+    return BNDecayResult(BN_DECAY_VARIANTS, seeds, weight_names, bn_names, lr, train_loss, val_acc, test_acc,
+                         gammas, initial, norms, eff)
