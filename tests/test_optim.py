@@ -708,16 +708,3 @@ def test_bn_decay_keeps_the_effective_learning_rate_up():
     assert np.all(np.diff(res.weight_norms[none], axis=1) > 0) and np.all(grown[:, -1] > 1.02)
     assert np.all(res.weight_norms[decayed, :, -1] < res.weight_norms[none, :, -1])
     assert np.all(res.eff_lr[decayed, :, -1] > 2 * res.eff_lr[none, :, -1])
-
-
-def test_mean_se():
-    mean, se = wo.mean_se([[1.0, 2.0, 3.0], [2.0, 2.0, 2.0]])
-    np.testing.assert_allclose(mean, [2.0, 2.0])
-    np.testing.assert_allclose(se, [1.0 / np.sqrt(3), 0.0])
-    mean, se = wo.mean_se(np.arange(6.0).reshape(3, 2), axis=0)
-    np.testing.assert_allclose(mean, [2.0, 3.0])
-    np.testing.assert_allclose(se, [2.0 / np.sqrt(3)] * 2)
-    with pytest.raises(ValueError, match="at least 2 entries along axis -1"):
-        wo.mean_se([[1.0], [2.0]])
-    with pytest.raises(ValueError, match="got a scalar"):
-        wo.mean_se(3.0)

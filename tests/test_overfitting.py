@@ -5,6 +5,7 @@ from hypothesis import strategies as st
 from sklearn.linear_model import Lasso, LogisticRegression
 
 from weightdecay import overfitting as of
+from weightdecay.stats import median_ci
 from weightdecay.linear import ridge, ridge_df, standardize
 
 
@@ -64,13 +65,13 @@ def test_predictions_match_a_direct_fit(poly):
 def test_test_error_is_u_shaped_and_cv_finds_the_bottom():
     lams = np.logspace(-8, 1, 46)
     rep = of.repeated_ridge_curves(20, 12, lams, n_repeats=100, cv_folds=5, rng=1)
-    med, lo, hi = of.median_ci(rep.test_mse)
+    med, lo, hi = median_ci(rep.test_mse)
     best = int(np.argmin(med))
     assert 0 < best < len(lams) - 1
     assert lo[0] > 3 * hi[best] and lo[-1] > 2 * hi[best]  # separated beyond the medians' uncertainty
     # cross-validation on each training set alone picks a lambda near the bottom of the U:
     # within a factor 2.5 of that set's oracle (median), far below the unpenalised fit
-    ratio, _, ratio_hi = of.median_ci(rep.cv_test_mse / rep.oracle_test_mse)
+    ratio, _, ratio_hi = median_ci(rep.cv_test_mse / rep.oracle_test_mse)
     assert ratio_hi < 2.5
     assert np.mean(rep.cv_test_mse < rep.test_mse[:, 0]) > 0.9
 
@@ -96,25 +97,6 @@ def test_repeated_curves_cv_matches_single_runs_and_leaves_the_data_alone():
         plain.cv_test_mse
     with pytest.raises(ValueError, match="cv_folds must be an integer >= 2; got 1"):
         of.repeated_ridge_curves(15, 6, lams, n_repeats=2, cv_folds=1)
-
-
-def test_median_ci_order_statistics_and_coverage():
-    # m = 10 at 95 %: the classical interval [x_(2), x_(9)], coverage 1 - 2 P(B <= 1) = 0.979
-    med, lo, hi = of.median_ci(np.arange(10.0, 0.0, -1.0))
-    assert (med, lo, hi) == (5.5, 2.0, 9.0)
-    # columns are independent summaries
-    med, lo, hi = of.median_ci(np.column_stack([np.arange(1.0, 11.0), 10 * np.arange(1.0, 11.0)]))
-    np.testing.assert_array_equal(lo, [2.0, 20.0])
-    # coverage of a skewed distribution's median (exponential: log 2) is at least the level
-    rng = np.random.default_rng(0)
-    covered = [lo <= np.log(2) <= hi for _, lo, hi in (of.median_ci(rng.exponential(size=41)) for _ in range(2000))]
-    assert np.mean(covered) > 0.94
-    with pytest.raises(ValueError, match="enough draws"):
-        of.median_ci(np.ones(5))
-    with pytest.raises(ValueError, match="values must contain only finite"):
-        of.median_ci([1.0, np.nan] * 10)
-    with pytest.raises(ValueError, match="level must lie in"):
-        of.median_ci(np.ones(20), level=1.0)
 
 
 def test_bootstrap_best_lambda_brackets_the_minimiser():

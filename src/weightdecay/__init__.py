@@ -32,6 +32,7 @@ _SUBMODULES = (
     "overfitting",
     "plotting",
     "reproducibility",
+    "stats",
     "training",
     "validation",
 )

@@ -47,6 +47,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .linear import ridge_path
+from .stats import mean_se
 from .validation import (
     check_matrix,
     check_positive_float,
@@ -627,13 +628,6 @@ class SeedComparison(NamedTuple):
     epochs: np.ndarray
 
 
-def _mean_se(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and standard error (ddof=1) over the last axis; NaN standard error for one value."""
-    k = values.shape[-1]
-    se = values.std(axis=-1, ddof=1) / np.sqrt(k) if k > 1 else np.full(values.shape[:-1], np.nan)
-    return values.mean(axis=-1), se
-
-
 class SeedCurves:
     """Per-epoch curves of several settings over several seeds: arrays ``train_loss``,
     ``train_acc``, ``val_*``, ``test_*`` of shape ``(n_settings, n_seeds, n_epochs)``.
@@ -709,8 +703,8 @@ class SeedCurves:
         chosen = self.at_epoch(key, epochs)
         if isinstance(baseline, bool) or not isinstance(baseline, (int, np.integer)) or not 0 <= baseline < n_settings:
             raise ValueError(f"baseline must be a setting index in 0..{n_settings - 1}; got {baseline!r}")
-        mean, se = _mean_se(chosen)
-        diff_mean, diff_se = _mean_se(chosen - chosen[baseline])
+        mean, se = mean_se(chosen)
+        diff_mean, diff_se = mean_se(chosen - chosen[baseline])
         return SeedComparison(chosen, mean, se, diff_mean, diff_se, epochs)
 
 

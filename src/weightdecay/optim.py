@@ -39,7 +39,7 @@ Five parts, in the order of the chapter "Weight decay is not always L2".
    with SGD+L2, SGDW, Adam+L2 and AdamW over several seeds; :func:`bn_decay_experiment`
    records what decay does to the norms, the effective learning rate and the training curves
    of a BatchNorm MLP, and what decaying BatchNorm's :math:`\gamma` does.
-   :func:`mean_se` summarises any of them over seeds.
+   :func:`weightdecay.stats.mean_se` summarises any of them over seeds.
 
 This module imports torch; ``import weightdecay`` does not (the module loads lazily).
 """
@@ -57,6 +57,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .stats import mean_se
 from .validation import (
     check_lambda,
     check_lambdas,
@@ -104,7 +105,6 @@ __all__ = [
     "BNDecayResult",
     "BN_DECAY_VARIANTS",
     "bn_decay_experiment",
-    "mean_se",
     "single_thread",
 ]
 
@@ -135,21 +135,6 @@ def _check_seeds(seeds) -> tuple[int, ...]:
     if not seeds:
         raise ValueError("seeds must contain at least one seed; got none")
     return seeds
-
-
-def mean_se(values, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and standard error of the mean (``std(ddof=1) / sqrt(n)``) along ``axis``.
-
-    The book reports every result over seeds as mean ± standard error; ``axis`` is the
-    seed axis.  Needs at least two values along it.
-    """
-    values = np.asarray(values, dtype=float)
-    if values.ndim == 0:
-        raise ValueError("values must have a seed axis; got a scalar")
-    n = values.shape[axis]
-    if n < 2:
-        raise ValueError(f"values must have at least 2 entries along axis {axis} for a standard error; got {n}")
-    return values.mean(axis=axis), values.std(axis=axis, ddof=1) / math.sqrt(n)
 
 
 @contextlib.contextmanager
@@ -1139,7 +1124,7 @@ class OptimizerComparison:
         return getattr(self, key)
 
     def summary(self, key: str = "test_acc") -> tuple[np.ndarray, np.ndarray]:
-        """Mean and standard error over seeds of ``key`` (:func:`mean_se`), one entry per setting."""
+        """Mean and standard error over seeds of ``key`` (:func:`weightdecay.stats.mean_se`), one entry per setting."""
         return mean_se(self._values(key), axis=1)
 
     def paired_difference(self, key: str, k: int, base: int) -> np.ndarray:

@@ -37,7 +37,6 @@ __all__ = [
     "cv_ridge_polynomial",
     "RepeatedCurves",
     "repeated_ridge_curves",
-    "median_ci",
     "bootstrap_best_lambda",
     "project_l2_ball",
     "project_l1_ball",
@@ -262,36 +261,6 @@ def repeated_ridge_curves(
 # ---------------------------------------------------------------------------
 # Uncertainty of the summaries
 # ---------------------------------------------------------------------------
-def median_ci(values, *, level: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    r"""Median of ``values`` along axis 0 and a distribution-free confidence interval for it.
-
-    For :math:`m` independent draws the interval between the order statistics
-    :math:`x_{(k)}` and :math:`x_{(m-k+1)}` contains the population median with probability
-    :math:`1 - 2P(B \le k - 1)`, :math:`B \sim \mathrm{Binomial}(m, \tfrac12)`, whatever the
-    distribution; ``k`` is the largest index for which that is at least ``level``.  Used for
-    test errors, whose distribution over training sets is far from normal (a few fits
-    explode), so that a mean ± standard error would mislead.
-
-    Returns
-    -------
-    median, lower, upper : arrays of shape ``values.shape[1:]``
-    """
-    from scipy.stats import binom
-
-    values = np.asarray(values, dtype=float)
-    if values.ndim == 0:
-        raise ValueError(f"values must be an array with the draws along axis 0; got the scalar {float(values)!r}")
-    if not np.all(np.isfinite(values)):
-        raise ValueError(f"values must contain only finite values; got {int(np.sum(~np.isfinite(values)))} NaN or infinite entries")
-    level = check_probability(level, "level", allow_zero=False)
-    m = values.shape[0]
-    k = int(binom.ppf((1 - level) / 2, m, 0.5))  # P(B <= k - 1) <= (1 - level) / 2
-    if k < 1:
-        raise ValueError(f"values must hold enough draws for a {level:.0%} interval of the median; got {m}")
-    s = np.sort(values, axis=0)
-    return np.median(values, axis=0), s[k - 1], s[m - k]
-
-
 def bootstrap_best_lambda(test_mse, lams, *, n_boot: int = 1000, level: float = 0.95, rng=0):
     """Bootstrap intervals for the minimiser and the minimum of the median test-error curve.
 
