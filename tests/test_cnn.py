@@ -62,6 +62,50 @@ def test_network_rejects_bad_arguments(kwargs, match):
         cnn.fast_resnet(**kwargs)
 
 
+@pytest.mark.parametrize("k, bias", [(1, False), (3, False), (5, True)])
+def test_gemm_conv1d_is_conv1d(k, bias):
+    """GemmConv1d computes nn.Conv1d's function and gradients, with nn.Conv1d's parameters and init."""
+    torch.manual_seed(0)
+    ref = nn.Conv1d(3, 4, k, padding=k // 2, bias=bias).double()
+    torch.manual_seed(0)
+    conv = cnn.GemmConv1d(3, 4, k, padding=k // 2, bias=bias).double()
+    for (name, p), (ref_name, q) in zip(conv.named_parameters(), ref.named_parameters()):
+        assert name == ref_name
+        torch.testing.assert_close(p, q, rtol=0, atol=0)  # same initialisation from the same seed
+    x = torch.randn(5, 3, 11, dtype=torch.float64, requires_grad=True)
+    x_ref = x.detach().clone().requires_grad_(True)
+    out, out_ref = conv(x), ref(x_ref)
+    assert out.shape == out_ref.shape == (5, 4, 11)
+    torch.testing.assert_close(out, out_ref, rtol=1e-12, atol=1e-12)
+    g = torch.randn_like(out)
+    out.backward(g)
+    out_ref.backward(g)
+    torch.testing.assert_close(x.grad, x_ref.grad, rtol=1e-12, atol=1e-12)
+    torch.testing.assert_close(conv.weight.grad, ref.weight.grad, rtol=1e-12, atol=1e-12)
+    # by hand, one output: y[b, o, t] = sum_{c, j} W[o, c, j] x[b, c, t + j - p]
+    b, o, t, p = 2, 1, 0, k // 2
+    W, xs = conv.weight.detach(), x.detach()
+    by_hand = sum(float(W[o, c, j]) * float(xs[b, c, t + j - p])
+                  for c in range(3) for j in range(k) if 0 <= t + j - p < 11)
+    by_hand += float(conv.bias.detach()[o]) if bias else 0.0
+    assert float(out.detach()[b, o, t]) == pytest.approx(by_hand, rel=1e-12)
+    # unbatched input falls back to nn.Conv1d's forward
+    torch.testing.assert_close(conv(x[0].detach()), ref(x[0].detach()), rtol=1e-12, atol=1e-12)
+
+
+def test_1d_network_uses_gemm_conv_and_counts_the_same_flops():
+    """The 1-D ResNet's convolutions are GemmConv1d; FLOPs are those of the convolution formula."""
+    model = cnn.fast_resnet((4, 8, 8, 16), dims=1)
+    convs = [w for _, w in cnn.scale_invariant_weights(model)]
+    assert len(convs) == 8
+    assert all(isinstance(m.conv, cnn.GemmConv1d) for m in model.modules() if isinstance(m, cnn.ConvBN))
+    x = torch.randn(3, 40)
+    # forward FLOPs by hand: 2 · B · length · C_in · C_out · k
+    layers = [(40, 1, 4), (40, 4, 8), (20, 8, 8), (20, 8, 8), (20, 8, 8), (10, 8, 16), (5, 16, 16), (5, 16, 16)]
+    forward = sum(2 * 3 * n * a * b * 3 for n, a, b in layers) + 2 * 3 * 16 * 10
+    assert cnn.count_flops(model, x, backward=False) == forward
+
+
 def test_scale_invariance_and_gradient_scaling():
     """B2: a convolution followed by BatchNorm is scale-invariant: f(cW) = f(W), ∇f(cW) = ∇f(W)/c, ⟨W, ∇f⟩ = 0."""
     torch.manual_seed(0)
@@ -186,6 +230,18 @@ def test_step_flops_follow_the_conv_formula_and_decay_is_negligible():
     assert cnn.weight_decay_flops(groups) == 2 * model.head.weight.numel()
 
 
+def test_count_flops_leaves_the_model_untouched():
+    """The count runs on a meta-device copy: no gradients, no BatchNorm statistics, same mode."""
+    model = cnn.fast_resnet((4, 8, 8, 16)).eval()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    assert cnn.count_flops(model, torch.randn(4, 3, 16, 16), torch.randint(0, 10, (4,))) > 0
+    assert not model.training
+    assert all(p.grad is None for p in model.parameters())
+    for k, v in model.state_dict().items():
+        assert v.device.type == "cpu"
+        torch.testing.assert_close(v, before[k], rtol=0, atol=0)
+
+
 def test_count_flops_needs_targets_for_backward():
     with pytest.raises(ValueError, match="y is required"):
         cnn.count_flops(cnn.fast_resnet((4, 4, 4, 4)), torch.randn(2, 3, 8, 8))
@@ -299,6 +355,46 @@ def test_time_to_accuracy_experiment_shapes():
     with pytest.raises(ValueError, match="weight_decays must all be >= 0"):
         cnn.time_to_accuracy_experiment(lambda: None, (X, y), (X, y), weight_decays=[-1.0], seeds=[0],
                                         make_optimizer=None, epochs=1, target=0.5)
+
+
+def _tta_result(test_acc, target):
+    test_acc = np.asarray(test_acc, dtype=float)
+    shape = test_acc.shape
+    norm = np.broadcast_to(np.linspace(2.0, 1.0, shape[2]), shape).copy()
+    return cnn.TTAResult(np.array([0.0, 1e-3]), tuple(range(shape[1])), target, test_acc,
+                         np.zeros(shape), norm, 0.1 / norm**2, np.cumsum(np.ones(shape), axis=2) - 1)
+
+
+def test_tta_summary_counts_seeds_and_reports_mean_and_standard_error():
+    acc = [[[0.1, 0.5, 0.9, 0.95], [0.1, 0.9, 0.9, 0.90], [0.1, 0.6, 0.7, 0.80]],   # λ = 0: reached at 2, 1, never
+           [[0.1, 0.5, 0.6, 0.97], [0.1, 0.5, 0.6, 0.70], [0.1, 0.2, 0.3, 0.40]]]   # λ = 1e-3: reached at 3 only
+    res = _tta_result(acc, target=0.9)
+    np.testing.assert_array_equal(res.epochs_to_target, [[2, 1, np.nan], [3, np.nan, np.nan]])
+    base, decayed = res.summary()
+    assert base["weight_decay"] == 0.0 and decayed["weight_decay"] == 1e-3
+    assert (base["n_seeds"], base["n_reached"], decayed["n_reached"]) == (3, 2, 1)
+    assert base["epochs_mean"] == pytest.approx(1.5)
+    assert base["epochs_se"] == pytest.approx(np.std([2, 1], ddof=1) / np.sqrt(2))  # ddof = 1: 0.5, not 0.354
+    assert decayed["epochs_mean"] == 3.0 and np.isnan(decayed["epochs_se"])
+    final = np.array([0.95, 0.90, 0.80])
+    assert base["final_acc_mean"] == pytest.approx(final.mean())
+    assert base["final_acc_se"] == pytest.approx(final.std(ddof=1) / np.sqrt(3))
+    diff = np.array([0.97, 0.70, 0.40]) - final
+    assert decayed["final_acc_diff_mean"] == pytest.approx(diff.mean())
+    assert decayed["final_acc_diff_se"] == pytest.approx(diff.std(ddof=1) / np.sqrt(3))
+    assert base["final_acc_diff_mean"] == 0.0 and base["final_acc_diff_se"] == 0.0
+    assert base["weight_norm_start"] == 2.0 and base["weight_norm_end"] == 1.0
+    assert base["effective_lr_start"] == pytest.approx(0.025) and base["effective_lr_end"] == pytest.approx(0.1)
+
+
+def test_tta_summary_when_no_seed_reaches_the_target():
+    res = _tta_result(np.full((2, 2, 3), 0.5), target=0.9)
+    for row in res.summary():
+        assert row["n_reached"] == 0 and np.isnan(row["epochs_mean"]) and np.isnan(row["epochs_se"])
+        assert row["final_acc_se"] == 0.0
+    one_seed = _tta_result(np.full((2, 1, 3), 0.95), target=0.9).summary()[0]
+    assert one_seed["n_reached"] == 1 and one_seed["epochs_mean"] == 0.0
+    assert np.isnan(one_seed["epochs_se"]) and np.isnan(one_seed["final_acc_se"])
 
 
 def test_time_to_accuracy_finds_the_first_epoch():

@@ -20,6 +20,9 @@ setting                     effect                               needed for
                             one code path on Intel and AMD
 ``torch.backends.mkldnn``   oneDNN off: convolutions and         ``nn.Conv2d``
 ``.enabled = False``        BatchNorm take ATen's own kernels
+``torch.backends.nnpack``   NNPACK off: it runs convolutions     ``nn.Conv2d`` with a batch
+``.set_flags(False)``       only on AVX2 CPUs, blocked by cache  of 16 or more
+                            size
 ``torch.set_num_threads``   one thread: no dependence on the     every torch computation
 ``(1)``                     core count
 ``NPY_DISABLE_CPU_FEATURES  numpy's loops (``exp``, ``sin``,     data generated with numpy
@@ -69,7 +72,7 @@ def pin_numerics(*, threads: int = 1) -> dict[str, object]:
 
     Call it once, at the very start of a program or notebook, **before** ``import numpy``
     and ``import torch``: it sets :data:`PINNED_ENV`, then (if torch is installed) imports
-    torch, switches oneDNN off and fixes the number of threads.  Values a user set for the
+    torch, switches oneDNN and NNPACK off and fixes the number of threads.  Values a user set for the
     same variables are overridden, since the point is that every machine computes alike.
 
     The cost is speed: PyTorch's kernels run without AVX2, matrix products take MKL's
@@ -110,6 +113,7 @@ def pin_numerics(*, threads: int = 1) -> dict[str, object]:
         import torch
 
         torch.backends.mkldnn.enabled = False
+        torch.backends.nnpack.set_flags(False)
         torch.set_num_threads(threads)
     report = numerics_report()
     if not report["pinned"]:
@@ -132,7 +136,8 @@ def numerics_report() -> dict[str, object]:
     -------
     dict
         ``torch_capability`` (``'DEFAULT'`` when pinned, else e.g. ``'AVX2'``; ``None``
-        when torch is not imported), ``mkldnn`` (oneDNN enabled), ``torch_threads``,
+        when torch is not imported), ``mkldnn`` (oneDNN enabled), ``nnpack`` (NNPACK
+        enabled), ``torch_threads``,
         ``numpy_features`` (numpy's dispatched targets in use), ``pinned`` (bool) and
         ``problems`` (what is not pinned, in words).
     """
@@ -140,6 +145,7 @@ def numerics_report() -> dict[str, object]:
     report: dict[str, object] = {
         "torch_capability": None,
         "mkldnn": None,
+        "nnpack": None,
         "torch_threads": None,
         "numpy_features": None,
     }
@@ -147,11 +153,14 @@ def numerics_report() -> dict[str, object]:
     if torch is not None:
         report["torch_capability"] = torch.backends.cpu.get_cpu_capability()
         report["mkldnn"] = torch.backends.mkldnn.enabled
+        report["nnpack"] = bool(torch._C._get_nnpack_enabled())
         report["torch_threads"] = torch.get_num_threads()
         if report["torch_capability"] != "DEFAULT":
             problems.append(f"torch uses its {report['torch_capability']} kernels")
         if report["mkldnn"]:
             problems.append("torch uses oneDNN")
+        if report["nnpack"] and torch.backends.nnpack.is_available():
+            problems.append("torch uses NNPACK")
         if os.environ.get("MKL_CBWR") != PINNED_ENV["MKL_CBWR"]:
             problems.append("MKL_CBWR is not COMPATIBLE")
     if "numpy" in sys.modules and "NPY_DISABLE_CPU_FEATURES" in PINNED_ENV:
