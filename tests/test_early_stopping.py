@@ -194,6 +194,57 @@ def test_discrete_steps_can_exceed_the_gradient_flow_constant():
     assert ES.gd_variance_ratio(0.1, np.arange(1, 500)).max() > c
 
 
+def test_gd_ridge_constant_small_step_path_equals_the_scan(monkeypatch):
+    a = np.array([3e-4, 1e-3, 7e-3])
+    scanned = ES.gd_ridge_constant(a)
+    monkeypatch.setattr(ES, "_SCAN_STEPS", 10)  # force the continuous maximisation
+    np.testing.assert_allclose(ES.gd_ridge_constant(a), scanned, rtol=1e-14)
+
+
+def test_gd_ridge_constant_is_the_worst_ratio_and_tends_to_the_flow_constant():
+    c = ES.gradient_flow_ridge_constant()
+    a = np.array([1e-4, 1e-3, 1e-2, 0.1, 0.5, 1.0, 1.5])
+    worst = ES.gd_ridge_constant(a)
+    # brute force over ten times as many steps finds nothing larger
+    for value, w in zip(a, worst):
+        assert w == pytest.approx(ES.gd_variance_ratio(value, np.arange(1, int(40 / value) + 2)).max(), rel=1e-14)
+    assert np.all(np.diff(worst) > 0) and np.all(worst > c)  # grows with eta s, above gradient flow's
+    assert worst[0] == pytest.approx(c, rel=1e-4) and worst[1] == pytest.approx(c, rel=5e-4)
+    assert 1.6915 < worst[2] < 1.6925  # eta s = 0.01: "approximately" 1.686, not below it
+    assert worst[5] == pytest.approx(4.0) and worst[6] == pytest.approx(2.5**2)  # (1 + a)^2 at t = 1
+    assert isinstance(ES.gd_ridge_constant(0.2), float)
+    # tiny steps: no scan over millions of steps, the continuous maximiser gives the same value
+    assert ES.gd_ridge_constant(1e-9) == pytest.approx(c, rel=1e-8)
+    for bad in (0.0, -0.1, 2.0, np.nan, []):
+        with pytest.raises(ValueError, match="lr_s must lie in"):
+            ES.gd_ridge_constant(bad)
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(3, 25), p=st.integers(1, 15), sigma=st.floats(0.0, 3.0), fraction=st.floats(0.01, 1.0),
+       seed=st.integers(0, 10_000), kind=st.sampled_from(["estimation", "prediction"]))
+def test_gd_risk_is_within_the_discrete_constant_of_ridge_risk(n, p, sigma, fraction, seed, kind):
+    rng = np.random.default_rng(seed)
+    X, w_star = rng.normal(size=(n, p)) * rng.uniform(0.1, 3, size=p), rng.normal(size=p)
+    s = np.linalg.svd(X, compute_uv=False) ** 2 / n
+    s = s[s > s.max() * max(n, p) * np.finfo(float).eps]
+    lr = fraction / s.max()  # eta s_max <= 1
+    steps = np.unique(np.geomspace(1, 1e4, 60).astype(int))
+    gd = ES.gd_risk(X, w_star, sigma, lr, steps, kind=kind)
+    rid = ES.ridge_risk(X, w_star, sigma, 1 / (lr * steps), kind=kind)
+    bound = ES.gd_ridge_constant(lr * s).max()
+    assert np.all(gd.total <= bound * rid.total * (1 + 1e-12) + 1e-14)
+    assert np.all(gd.bias2 <= rid.bias2 * (1 + 1e-12) + 1e-14)  # the bias is never worse for eta s <= 1
+    # and the bound is attained up to the grid when the variance dominates, s_j all equal
+    Q, _ = np.linalg.qr(rng.normal(size=(max(n, p) + 1, p)))
+    X_orth = np.sqrt(Q.shape[0]) * Q  # X^T X / n = I
+    a = max(fraction, 0.05)
+    t = np.arange(1, int(8 / a))
+    ratio = (ES.gd_risk(X_orth, np.zeros(p), 1.0, a, t).total
+             / ES.ridge_risk(X_orth, np.zeros(p), 1.0, 1 / (a * t)).total)
+    assert ratio.max() == pytest.approx(ES.gd_ridge_constant(a), rel=1e-9)
+
+
 # ---------------------------------------------------------------------------
 # Validation of the numerical functions
 # ---------------------------------------------------------------------------
@@ -384,6 +435,7 @@ def test_experiment_shapes_determinism_and_consistency():
         (0.0, 0.5), seeds=(0, 1), patience=2, epochs=6, n_samples=300, hidden=(32,), lr=1e-2)
     assert runs.labels == ("no dropout", "dropout p=0.5") and runs.test_acc.shape == (2, 2, 6)
     assert runs.max_curve_gap == 0.0  # the run with early stopping retraces the full run
+    assert runs.callback_seeds == 2 and runs.replay_matches  # and replaying the rule reproduces it
     best, stop = runs.simulate(2)
     np.testing.assert_array_equal(best, runs.best_epoch)
     np.testing.assert_array_equal(stop, runs.stopped_epoch)
@@ -393,10 +445,33 @@ def test_experiment_shapes_determinism_and_consistency():
     assert np.all(runs.best_epoch == np.argmin(runs.val_loss, axis=2) + 1) or np.any(runs.stopped_epoch < 6)
     mean, std = runs.mean_std("val_loss")
     assert mean.shape == std.shape == (2, 6) and runs.final("test_acc").shape == (2, 2)
+    values, gain_mean, gain_se = runs.gain("test_acc")
+    np.testing.assert_array_equal(values, runs.es_test_acc - runs.test_acc[:, :, -1])
+    np.testing.assert_allclose(gain_mean, values.mean(axis=1))
+    np.testing.assert_allclose(gain_se, values.std(axis=1, ddof=1) / np.sqrt(2))
+    np.testing.assert_array_equal(runs.gain("test_loss")[0], runs.es_test_loss - runs.test_loss[:, :, -1])
+    with pytest.raises(ValueError, match="key must be 'test_acc' or 'test_loss'"):
+        runs.gain("val_acc")
+    needed = runs.patience_needed()
+    assert needed.shape == (2, 2)
+    for index in np.ndindex(2, 2):
+        assert needed[index] == ES.patience_needed(runs.val_loss[index])
+        restored = ES.simulate_early_stopping(runs.val_loss[index], needed[index])[0]
+        assert runs.val_loss[index][restored - 1] == runs.val_loss[index].min()
     with pytest.raises(ValueError, match="key must be one of"):
         runs.curve("accuracy")
     with pytest.raises(ValueError, match="epochs must be an integer array"):
         runs.at_epoch("test_acc", np.zeros((2, 2), dtype=int))
+
+
+def test_replayed_seeds_equal_callback_runs():
+    kwargs = dict(settings=(0.0, 0.3), seeds=(3, 4, 5), patience=1, epochs=5, n_samples=300, hidden=(16,), lr=3e-2)
+    full = ES.mnist1d_early_stopping_experiment(**kwargs)
+    cheap = ES.mnist1d_early_stopping_experiment(**kwargs, callback_seeds=1)
+    assert full.replay_matches and cheap.replay_matches and cheap.callback_seeds == 1
+    assert np.any(full.stopped_epoch < 5)  # patience 1 does stop some runs early
+    for key in ("best_epoch", "stopped_epoch", "es_test_loss", "es_test_acc", "val_loss", "test_acc"):
+        np.testing.assert_array_equal(getattr(cheap, key), getattr(full, key))
 
 
 @pytest.mark.parametrize(
@@ -408,6 +483,8 @@ def test_experiment_shapes_determinism_and_consistency():
         ({"patience": 0}, "patience must be an integer >= 1"),
         ({"epochs": 0}, "epochs must be an integer >= 1"),
         ({"lr": 0.0}, "lr must be > 0"),
+        ({"callback_seeds": 0}, "callback_seeds must be an integer >= 1"),
+        ({"seeds": (0, 1), "callback_seeds": 3}, r"callback_seeds must be at most the number of seeds \(2\); got 3"),
     ],
 )
 def test_experiment_rejects_bad_arguments(kwargs, match):

@@ -23,7 +23,8 @@ Four parts.
 2. Exact risks of these estimators under :math:`y = Xw_\star + \varepsilon`,
    :math:`\varepsilon \sim (0, \sigma^2 I)`, computed from the spectrum: :func:`gd_risk`,
    :func:`gradient_flow_risk`, :func:`ridge_risk`, and the constant
-   :func:`gradient_flow_ridge_constant` :math:`\approx 1.69` of Ali, Kolter & Tibshirani (2019).
+   :func:`gradient_flow_ridge_constant` :math:`\approx 1.69` of Ali, Kolter & Tibshirani (2019)
+   and its discrete-step analogue :func:`gd_ridge_constant`.
 
 3. :class:`EarlyStopping`, a callback for :func:`weightdecay.training.train` (patience,
    restore-best), and :func:`simulate_early_stopping`, the same rule applied to a recorded curve.
@@ -44,6 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .dropout import CURVE_KEYS, SeedCurves
+from .stats import mean_se
 from .validation import (
     check_lambdas,
     check_matrix,
@@ -69,6 +71,7 @@ __all__ = [
     "ridge_risk",
     "gradient_flow_ridge_constant",
     "gd_variance_ratio",
+    "gd_ridge_constant",
     "EarlyStopping",
     "simulate_early_stopping",
     "patience_needed",
@@ -120,7 +123,10 @@ def max_stable_lr(X) -> float:
 
     :math:`s_{\max} = \lVert X\rVert_2^2/n` is the largest eigenvalue of the Hessian
     :math:`X^\top X/n`.  Along its eigenvector the error is multiplied by :math:`1 - \eta s_{\max}`
-    at every step, which has modulus :math:`\ge 1` as soon as :math:`\eta \ge 2/s_{\max}`.
+    at every step.  For :math:`\eta < 2/s_{\max}` its modulus is below 1 and GD converges; at
+    :math:`\eta = 2/s_{\max}` exactly it is :math:`-1`: the error flips sign at every step and
+    neither grows nor shrinks (bounded, but no convergence); for :math:`\eta > 2/s_{\max}` it
+    grows geometrically: GD diverges.
     """
     X = check_matrix(X, "X")
     s_max = np.linalg.norm(X, 2) ** 2 / X.shape[0]
@@ -188,7 +194,8 @@ def gd_filter(s, lr: float, steps) -> np.ndarray:
 
     Along an eigenvector of :math:`X^\top X/n` with eigenvalue :math:`s`, the GD iterate after
     :math:`t` steps is :math:`\varphi_t(s)` times the least-squares coefficient.  It rises from
-    0 at :math:`t = 0` to 1 as :math:`t\to\infty` when :math:`0 < \eta s < 2`; for
+    0 at :math:`t = 0` to 1 as :math:`t\to\infty` when :math:`0 < \eta s < 2`; at
+    :math:`\eta s = 2` it alternates between 0 and 2 (bounded, no convergence); for
     :math:`\eta s > 2` it grows without bound (divergence), which this function reports
     faithfully rather than rejecting.
 
@@ -448,6 +455,70 @@ def gd_variance_ratio(lr_s, steps) -> np.ndarray:
     return (gd_filter(a, 1.0, t) * (1 + x) / x) ** 2
 
 
+def gd_ridge_constant(lr_s):
+    r"""The discrete-step analogue of :func:`gradient_flow_ridge_constant`: the largest
+    :func:`gd_variance_ratio` over all numbers of steps :math:`t \ge 1`, for :math:`\eta s = `
+    ``lr_s``.
+
+    With :math:`a = \eta s \in (0, 1]` and :math:`x = at`, the ratio is at most
+    :math:`((1+x)/x)^2`, which is below the gradient-flow constant :math:`c \approx 1.686` once
+    :math:`x > 1/(\sqrt c - 1) \approx 3.36`; since the ratio reaches about :math:`c` near
+    :math:`x \approx 1.79`, scanning :math:`t = 1, \dots, \lceil 4/a\rceil + 1` finds the exact
+    maximum (for :math:`a < 4\cdot10^{-6}`, where that would be millions of steps, the ratio is
+    maximised over real :math:`t` and the integers next to the maximiser are compared).  For
+    :math:`1 < a < 2` the maximum is :math:`(1+a)^2` at :math:`t = 1`.
+
+    What it bounds: for :math:`0 < a \le 1`, :math:`(1-a)^t \le e^{-at} \le 1/(1+at)`, so gradient
+    descent's squared bias along every direction is at most ridge's at :math:`\lambda = 1/(\eta t)`,
+    and its variance is at most this constant (at that direction's :math:`\eta s_j`) times ridge's.
+    Hence for a step with :math:`\eta s_{\max} \le 1`, every :math:`w_\star` and every :math:`t`,
+
+    .. math::  \mathrm{Risk}(\hat w_{\text{GD}}(t)) \le \max_j C(\eta s_j)\;
+               \mathrm{Risk}\big(\hat w_{\text{ridge}}(1/(\eta t))\big)
+
+    for both kinds of risk of :func:`gd_risk`.  Numerically :math:`C(a)` grows with :math:`a`,
+    lies above the gradient-flow constant and tends to it as :math:`a \to 0`, by about
+    :math:`0.36\,a` in relative terms (1.6865 at :math:`a = 10^{-3}`, 1.692 at :math:`10^{-2}`,
+    1.753 at :math:`0.1`); :math:`C(1) = 4`.  ``lr_s`` is a number or an array of numbers in
+    :math:`(0, 2)`; the result has its shape.
+    """
+    a = np.asarray(lr_s, dtype=float)
+    if a.size == 0 or not np.all(np.isfinite(a)) or np.any(a <= 0) or np.any(a >= 2):
+        raise ValueError(f"lr_s must lie in (0, 2), the range in which gradient descent converges; got {lr_s!r}")
+    out = np.empty(a.shape)
+    for index, value in np.ndenumerate(a):
+        last = math.ceil(4.0 / min(value, 1.0)) + 1
+        if last <= _SCAN_STEPS:
+            out[index] = gd_variance_ratio(value, np.arange(1, last + 1)).max()
+        else:
+            out[index] = _gd_ridge_constant_small_step(value, last)
+    return float(out) if out.ndim == 0 else out
+
+
+#: Up to this many steps :func:`gd_ridge_constant` scans every ``t``; beyond (``eta s < 4e-6``) it
+#: maximises over real ``t`` and then checks the integers around the maximiser.
+_SCAN_STEPS = 1_000_000
+
+
+def _gd_ridge_constant_small_step(a: float, last: int) -> float:
+    """:func:`gd_ridge_constant` for a small step ``a``, where the variance ratio is a smooth
+    unimodal function of :math:`x = at` (close to gradient flow's :math:`g(x)^2`, peak near
+    :math:`x \approx 1.79`): maximise it over real :math:`t` in ``[1, last]``, then take the
+    best integer next to the maximiser."""
+    from scipy.optimize import minimize_scalar
+
+    log_keep = math.log1p(-a)
+
+    def negative_ratio(t):
+        x = a * t
+        return -((-math.expm1(t * log_keep)) * (1 + x) / x) ** 2
+
+    t_star = minimize_scalar(negative_ratio, bounds=(1.0, float(last)), method="bounded",
+                             options={"xatol": 0.25}).x
+    candidates = np.arange(max(1, math.floor(t_star) - 2), min(last, math.ceil(t_star) + 2) + 1)
+    return float(gd_variance_ratio(a, candidates).max())
+
+
 # ---------------------------------------------------------------------------
 # The callback
 # ---------------------------------------------------------------------------
@@ -596,8 +667,13 @@ class EarlyStoppingRuns(SeedCurves):
     The per-run arrays ``best_epoch``, ``stopped_epoch``, ``es_test_loss`` and ``es_test_acc``
     (shape ``(n_settings, n_seeds)``) describe the run *with* :class:`EarlyStopping`: the epoch
     restored, the epoch it stopped at (``epochs`` if it never stopped) and the test metrics of
-    the restored model.  ``max_curve_gap`` is the largest difference between the validation
-    losses of the two runs over the epochs both trained: 0 when training is deterministic.
+    the restored model.  For the first ``callback_seeds`` seeds they come from a second training
+    run with the callback; for the other seeds from replaying the rule on the recorded curves
+    (:meth:`simulate`), which gives the same numbers because training is deterministic given its
+    seed.  Both facts are measured on the callback runs: ``max_curve_gap`` is the largest
+    difference between the validation losses of the two runs over the epochs both trained (0
+    when training is deterministic), and ``replay_matches`` says whether the replay reproduced
+    every callback run exactly (restored and stopping epochs, test loss and accuracy).
     """
 
     labels: tuple[str, ...]
@@ -615,14 +691,22 @@ class EarlyStoppingRuns(SeedCurves):
     es_test_loss: np.ndarray
     es_test_acc: np.ndarray
     max_curve_gap: float
+    callback_seeds: int
+    replay_matches: bool
 
-    def at_epoch(self, key: str, epochs) -> np.ndarray:
-        """``key`` of each run at the given (1-based) epoch per run, ``(n_settings, n_seeds)``."""
-        epochs = np.asarray(epochs, dtype=np.int64)
-        values = self.curve(key)
-        if epochs.shape != values.shape[:2] or np.any(epochs < 1) or np.any(epochs > values.shape[2]):
-            raise ValueError(f"epochs must be an integer array of shape {values.shape[:2]} in 1..{values.shape[2]}; got {epochs!r}")
-        return np.take_along_axis(values, epochs[:, :, None] - 1, axis=2)[:, :, 0]
+    def gain(self, key: str = "test_acc") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """What early stopping changed on the test split, run by run: ``es_test_acc`` (or
+        ``es_test_loss`` for ``key="test_loss"``) minus the same metric after the last epoch.
+
+        Returns ``(values, mean, se)``: the paired differences ``(n_settings, n_seeds)`` and
+        their mean and standard error (ddof=1) over seeds, ``(n_settings,)`` each.  Both models
+        of a pair come from the same seed, so the pairing removes the seed-to-seed spread they
+        share.
+        """
+        if key not in ("test_acc", "test_loss"):
+            raise ValueError(f"key must be 'test_acc' or 'test_loss'; got {key!r}")
+        values = getattr(self, "es_" + key) - self.final(key)
+        return (values, *mean_se(values))
 
     def simulate(self, patience: int, min_delta: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
         """``(best_epoch, stopped_epoch)`` arrays that early stopping with this ``patience``
@@ -632,6 +716,14 @@ class EarlyStoppingRuns(SeedCurves):
         for index in np.ndindex(*best.shape):
             best[index], stop[index] = simulate_early_stopping(self.val_loss[index], patience, min_delta)
         return best, stop
+
+    def patience_needed(self, min_delta: float = 0.0) -> np.ndarray:
+        """:func:`patience_needed` of every recorded validation-loss curve, ``(n_settings, n_seeds)``:
+        the smallest patience that restores the epoch of the run's lowest validation loss."""
+        needed = np.zeros(self.val_loss.shape[:2], dtype=np.int64)
+        for index in np.ndindex(*needed.shape):
+            needed[index] = patience_needed(self.val_loss[index], min_delta)
+        return needed
 
 
 def mnist1d_early_stopping_experiment(
@@ -647,6 +739,7 @@ def mnist1d_early_stopping_experiment(
     batch_size: int = 128,
     label_noise: float = 0.2,
     data_seed: int = 0,
+    callback_seeds: int | None = None,
 ) -> EarlyStoppingRuns:
     """MLPs on MNIST-1D with label noise, trained with and without early stopping.
 
@@ -660,6 +753,10 @@ def mnist1d_early_stopping_experiment(
     2. the same with an :class:`EarlyStopping` callback (``patience``, ``min_delta``,
        restore-best on ``val_loss``), after which the restored model is evaluated on the test
        split.
+
+    Step 2 is run for the first ``callback_seeds`` seeds (default: all); for the others the
+    early-stopping results are replayed from the curves of step 1 (see
+    :class:`EarlyStoppingRuns`), which saves their second training run.
 
     The data are ``mnist1d(n_samples, seed=data_seed, label_noise=label_noise)``: training and
     validation labels carry the noise, test labels are clean.
@@ -682,6 +779,11 @@ def mnist1d_early_stopping_experiment(
     seeds = tuple(check_positive_int(s, "seed", minimum=0) for s in seeds)
     if not seeds:
         raise ValueError("seeds must contain at least one seed; got none")
+    if callback_seeds is None:
+        callback_seeds = len(seeds)
+    callback_seeds = check_positive_int(callback_seeds, "callback_seeds")
+    if callback_seeds > len(seeds):
+        raise ValueError(f"callback_seeds must be at most the number of seeds ({len(seeds)}); got {callback_seeds}")
     patience = check_positive_int(patience, "patience")
     epochs = check_positive_int(epochs, "epochs")
     lr = check_positive_float(lr, "lr")
@@ -692,7 +794,7 @@ def mnist1d_early_stopping_experiment(
     best_epoch = np.zeros(shape, dtype=np.int64)
     stopped_epoch = np.zeros(shape, dtype=np.int64)
     es_test_loss, es_test_acc = np.full(shape, np.nan), np.full(shape, np.nan)
-    gap = 0.0
+    gap, matches = 0.0, True
 
     def run(schedule, seed, extra_callbacks):
         seed_everything(seed)
@@ -709,17 +811,23 @@ def mnist1d_early_stopping_experiment(
                                 ("val_loss", "val_loss"), ("val_acc", "val_acc"),
                                 ("test_loss", "test_loss"), ("test_acc", "test_acc")):
                 curves[key][i, j] = full[source]
-            stopper = EarlyStopping(patience, min_delta, restore_best=True)
-            model, short = run(schedule, seed, [stopper])
-            best_epoch[i, j] = stopper.best_epoch
-            stopped_epoch[i, j] = short["stopped_epoch"] or epochs
-            result = evaluate(model, data.test)
-            es_test_loss[i, j], es_test_acc[i, j] = result["loss"], result["acc"]
-            both = len(short["val_loss"])
-            gap = max(gap, float(np.max(np.abs(np.asarray(short["val_loss"]) - curves["val_loss"][i, j, :both]))))
+            best, stop = simulate_early_stopping(curves["val_loss"][i, j], patience, min_delta)
+            replay = (best, stop, curves["test_loss"][i, j, best - 1], curves["test_acc"][i, j, best - 1])
+            if j < callback_seeds:
+                stopper = EarlyStopping(patience, min_delta, restore_best=True)
+                model, short = run(schedule, seed, [stopper])
+                result = evaluate(model, data.test)
+                measured = (stopper.best_epoch, short["stopped_epoch"] or epochs, result["loss"], result["acc"])
+                both = len(short["val_loss"])
+                gap = max(gap, float(np.max(np.abs(np.asarray(short["val_loss"]) - curves["val_loss"][i, j, :both]))))
+                matches = matches and measured == replay
+            else:
+                measured = replay
+            best_epoch[i, j], stopped_epoch[i, j], es_test_loss[i, j], es_test_acc[i, j] = measured
 
     return EarlyStoppingRuns(
         labels=tuple(s.label for s in schedules), seeds=seeds, patience=patience,
         epochs=np.arange(1, epochs + 1), best_epoch=best_epoch, stopped_epoch=stopped_epoch,
-        es_test_loss=es_test_loss, es_test_acc=es_test_acc, max_curve_gap=gap, **curves,
+        es_test_loss=es_test_loss, es_test_acc=es_test_acc, max_curve_gap=gap,
+        callback_seeds=callback_seeds, replay_matches=bool(matches), **curves,
     )
