@@ -49,3 +49,42 @@ def test_book_style_sets_white_background():
     wd.plotting.use_book_style()
     assert mpl.rcParams["figure.facecolor"] == "white"
     assert mpl.rcParams["axes.prop_cycle"].by_key()["color"][0] == wd.plotting.COLORS["blue"]
+
+
+def test_every_module_of_the_package_is_reachable_as_an_attribute():
+    import importlib
+    import pkgutil
+
+    names = {m.name for m in pkgutil.iter_modules(wd.__path__) if not m.name.startswith("_")}
+    assert names <= set(wd._SUBMODULES), f"modules missing from _SUBMODULES: {sorted(names - set(wd._SUBMODULES))}"
+    for name in names:
+        assert getattr(wd, name) is importlib.import_module(f"weightdecay.{name}")
+    for name in wd.experiments.__all__:
+        assert getattr(wd.experiments, name) is importlib.import_module(f"weightdecay.experiments.{name}")
+
+
+def test_figsize_fits_the_column_and_rejects_bad_layouts():
+    assert wd.plotting.figsize() == (6.4, 4.0)
+    assert wd.plotting.figsize(2, 2) == (wd.plotting.COLUMN_WIDTH, 6.0)
+    assert wd.plotting.figsize(3, row_height=2.5) == (6.4, 7.5)
+    for kwargs in ({"ncols": 3}, {"ncols": True}, {"nrows": 0}, {"row_height": 0.1}, {"row_height": "2"}):
+        with pytest.raises(ValueError, match=next(iter(kwargs))):
+            wd.plotting.figsize(**kwargs)
+
+
+def test_smallest_font_size_sees_every_visible_text():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    wd.plotting.use_book_style()
+    fig, (a, b) = plt.subplots(1, 2)
+    a.set_title("t", fontsize=14)
+    assert wd.plotting.smallest_font_size(fig) == 11  # tick labels at the style's size
+    b.legend(handles=a.plot([0, 1], label="line"), fontsize=7.5)
+    assert wd.plotting.smallest_font_size(fig) == 7.5
+    b.get_legend().set_visible(False)
+    assert wd.plotting.smallest_font_size(fig) == 11
+    plt.close(fig)
+    assert wd.plotting.smallest_font_size(plt.figure()) == float("inf")

@@ -6,6 +6,11 @@ local ``http.server``) in headless Chromium, with every other host unreachable, 
 * every equation is typeset by the MathJax copy that the site itself serves, with no MathJax
   error and no raw TeX (``$$``, ``\\[``, ``$x$``) left in the text;
 * no display equation is wider than the text column (no sideways scrolling at 1280 px);
+* no code or output block, and no table, is wider than its box (a sideways scroll bar), and
+  nothing sticks out of the text column (``WIDE_BLOCK_EXCEPTIONS`` lists allowed ones, with
+  the reason);
+* every output figure's smallest text renders at 9 CSS pixels or more (its rendered width
+  over its natural width, times the font size and resolution recorded in the PNG);
 * every image loads (``naturalWidth > 0``), and every figure stays readable in the dark theme
   (opaque pixels or an opaque background);
 * the browser console shows no error (level SEVERE) and the server answered no request with
@@ -276,6 +281,24 @@ const wideMath = Array.from(document.querySelectorAll('mjx-container[display="tr
   .filter((c) => c.scrollWidth > c.clientWidth + 2)
   .map((c) => `${c.scrollWidth}px > ${c.clientWidth}px: ` +
        ((c.closest('.math') || c).id || c.textContent.trim().slice(0, 60)));
+// Code and output blocks, and tables, whose content is wider than their box (a sideways
+// scroll bar), and anything that sticks out of the text column.
+const article = document.querySelector('article.bd-article') || document.querySelector('main')
+  || document.body;
+const column = article.getBoundingClientRect();
+const snippet = (e) => e.textContent.trim().replace(/\s+/g, ' ').slice(0, 60);
+const wideBlocks = Array.from(article.querySelectorAll('pre, div.cell_output, table'))
+  .filter((e) => e.scrollWidth > e.clientWidth + 1)
+  .map((e) => `${e.tagName.toLowerCase()} ${e.scrollWidth}px > ${e.clientWidth}px: ${snippet(e)}`);
+const outsideColumn = Array.from(article.querySelectorAll('pre, table, img, p, li, div.cell_output'))
+  .filter((e) => { const r = e.getBoundingClientRect(); return r.width > 0 && r.right > column.right + 1; })
+  .map((e) => `${e.tagName.toLowerCase()} ends ${Math.round(e.getBoundingClientRect().right - column.right)}px `
+       + `right of the column: ${snippet(e) || e.getAttribute('src')}`);
+// Figures of the chapters' outputs: natural and rendered width (the text size follows).
+const figures = Array.from(article.querySelectorAll('div.cell_output img')).map((img) => ({
+  src: img.currentSrc || img.src, natural: img.naturalWidth,
+  rendered: img.getBoundingClientRect().width,
+}));
 const resources = performance.getEntriesByType('resource').map((e) => e.name)
   .concat(Array.from(document.querySelectorAll('script[src]')).map((s) => s.src))
   .concat(Array.from(document.querySelectorAll('link[href]'))
@@ -284,7 +307,7 @@ const resources = performance.getEntriesByType('resource').map((e) => e.name)
 return {
   title: document.title,
   nMath: maths.length,
-  untypeset, mathErrors, rawTex, wideMath,
+  untypeset, mathErrors, rawTex, wideMath, wideBlocks, outsideColumn, figures,
   resources: Array.from(new Set(resources)),
   links: Array.from(new Set(Array.from(document.querySelectorAll('a[href]')).map((a) => a.href))),
   text: document.body.innerText.slice(0, 200000),
@@ -314,6 +337,9 @@ class PageReport:
     math_errors: list = field(default_factory=list)
     raw_tex: list = field(default_factory=list)
     wide_math: list = field(default_factory=list)
+    wide_blocks: list = field(default_factory=list)
+    outside_column: list = field(default_factory=list)
+    figures: list = field(default_factory=list)
     images: list = field(default_factory=list)
     resources: list = field(default_factory=list)
     links: list = field(default_factory=list)
@@ -385,6 +411,8 @@ def inspect_page(driver, server, url: str, screenshot: Path | None = None) -> Pa
     report.untypeset, report.math_errors = dom["untypeset"], dom["mathErrors"]
     report.raw_tex, report.resources, report.links = dom["rawTex"], dom["resources"], dom["links"]
     report.wide_math = dom["wideMath"]
+    report.wide_blocks, report.outside_column = dom["wideBlocks"], dom["outsideColumn"]
+    report.figures = dom["figures"]
     if screenshot is not None:
         _screenshot(driver, screenshot)
     driver.execute_script(_DARK_THEME)
@@ -398,6 +426,59 @@ def inspect_page(driver, server, url: str, screenshot: Path | None = None) -> Pa
     ]
     report.http_errors = [(p, code) for p, code in server.requests[first_request:] if code >= 400]
     return report
+
+
+# --------------------------------------------------------------------------------------
+# Layout: blocks that fit the column, figure text that can be read
+# --------------------------------------------------------------------------------------
+
+#: Smallest rendered text of a figure, in CSS pixels.
+MIN_TEXT_PX = 9.0
+
+#: Blocks allowed to be wider than their box: page -> [(text the block starts with, why)].
+#: Keep it short; every entry needs a reason a reader would accept.
+WIDE_BLOCK_EXCEPTIONS: dict[str, list[tuple[str, str]]] = {}
+
+
+def unexpected_wide_blocks(report: PageReport, page: str) -> list[str]:
+    """Wide blocks and elements outside the column, less the listed exceptions."""
+    allowed = [start for start, _reason in WIDE_BLOCK_EXCEPTIONS.get(page, [])]
+    return [
+        block for block in report.wide_blocks + report.outside_column
+        if not any(start in block for start in allowed)
+    ]
+
+
+def small_figure_text(figures, root: Path) -> list[str]:
+    """Output figures whose smallest text renders below MIN_TEXT_PX CSS pixels.
+
+    The rendered size of a figure's smallest font is (rendered width / natural width) x
+    (font size in points) x (PNG resolution in dpi) / 72; the font size is the one that
+    ``wd.plotting.use_book_style()`` records in each PNG.
+    """
+    from weightdecay.plotting import FONT_SIZE_KEY, png_info
+
+    problems = []
+    for fig in figures:
+        if fig["natural"] <= 0:
+            continue  # a broken image: test_images_load... reports it
+        name = unquote(urlsplit(fig["src"]).path).lstrip("/")
+        try:
+            info = png_info((root / name).read_bytes())
+        except (OSError, ValueError):
+            problems.append(f"{name}: not a PNG file of the site")
+            continue
+        if FONT_SIZE_KEY not in info["text"] or not info["dpi"]:
+            problems.append(f"{name}: no recorded font size (drawn without wd.plotting.use_book_style()?)")
+            continue
+        points = float(info["text"][FONT_SIZE_KEY])
+        pixels = fig["rendered"] / fig["natural"] * points * info["dpi"] / 72
+        if pixels < MIN_TEXT_PX:
+            problems.append(
+                f"{name}: {points:g}-pt text renders at {pixels:.1f} CSS px "
+                f"(shown {fig['rendered']:.0f} px wide, drawn {fig['natural']} px at {info['dpi']:.0f} dpi)"
+            )
+    return problems
 
 
 # --------------------------------------------------------------------------------------
@@ -511,6 +592,20 @@ def test_display_equations_fit_the_text_column(reports, page):
 
 
 @pytest.mark.parametrize("page", PAGES)
+def test_code_output_and_tables_fit_the_column(reports, page):
+    """No code or output block, no table, needs a sideways scroll; nothing leaves the column."""
+    wide = unexpected_wide_blocks(reports(page), page)
+    assert not wide, f"{page}: wider than the text column:\n" + "\n".join(wide)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_figure_text_is_large_enough(reports, site, page):
+    report = reports(page)
+    problems = small_figure_text(report.figures, site)
+    assert not problems, f"{page}: figure text below {MIN_TEXT_PX} CSS px:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("page", PAGES)
 def test_images_load_and_figures_read_in_the_dark_theme(reports, page):
     report = reports(page)
     assert not report.broken_images, f"{page}: images that did not load: {report.broken_images}"
@@ -607,6 +702,10 @@ not math at all: <span class="math">\(\frac{1}{\)</span></p>
 <section class="tex2jax_ignore mathjax_ignore"><p>Left raw: $$w$$</p></section>
 <img src="data:image/gif;base64,R0lGODlhAQABAIAAAP///wAAACH5BAEAAAAALAAAAAABAAEAAAICRAEAOw==">
 <img src="missing.png">
+<pre style="width: 200px; overflow-x: auto">a code line far longer than the two hundred pixels of its box</pre>
+<p style="width: 3000px">a paragraph wider than the column</p>
+<div class="cell_output"><img src="small.png" style="width: 300px"></div>
+<div class="cell_output"><img src="fine.png"></div>
 <a href="broken.html#good">fine</a> <a href="broken.html#nowhere">bad anchor</a>
 <a href="missing.html">missing page</a> <a href="https://example.org/">external</a>
 </main>
@@ -630,6 +729,8 @@ def test_the_checks_catch_a_broken_page(site, driver, tmp_path):
     (tmp_path / "broken.html").write_text(page, encoding="utf-8")
     (tmp_path / "mathjax").mkdir()
     shutil.copy(site / "_static" / "mathjax" / "tex-svg-full.js", tmp_path / "mathjax")
+    _save_figure(tmp_path / "small.png", width=13, font=8)  # 8-pt text shown at 300 px
+    _save_figure(tmp_path / "fine.png", width=3, font=8)
     with serve(tmp_path) as srv:
         report = inspect_page(driver, srv, f"{srv.origin}/broken.html")
         broken = broken_internal_links(report.links, srv.origin, tmp_path)
@@ -643,3 +744,27 @@ def test_the_checks_catch_a_broken_page(site, driver, tmp_path):
     assert ("/missing.png", 404) in report.http_errors
     assert report.foreign_resources == ["https://cdn.example.org/style.css"]
     assert len(broken) == 2 and "nowhere" in broken[0] and "missing.html" in broken[1]
+    assert len(report.wide_blocks) == 1 and report.wide_blocks[0].startswith("pre ")
+    assert [b for b in report.outside_column if b.startswith("p ")] == [
+        b for b in report.outside_column if "a paragraph wider" in b
+    ] != []
+    assert unexpected_wide_blocks(report, "broken") == report.wide_blocks + report.outside_column
+    small = small_figure_text(report.figures, tmp_path)
+    assert len(report.figures) == 2 and len(small) == 1 and small[0].startswith("small.png: 8-pt")
+
+
+def _save_figure(path: Path, width: float, font: float) -> None:
+    """A figure of ``width`` inches with ``font``-pt text, saved as the book saves them."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from weightdecay.plotting import FONT_SIZE_KEY, smallest_font_size, use_book_style
+
+    use_book_style()
+    fig, ax = plt.subplots(figsize=(width, 2))
+    ax.set_title("a title", fontsize=font)
+    ax.tick_params(labelsize=font)
+    fig.savefig(path, metadata={FONT_SIZE_KEY: f"{smallest_font_size(fig):g}"})
+    plt.close(fig)

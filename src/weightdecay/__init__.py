@@ -22,11 +22,13 @@ __version__ = "0.1.0"
 
 _SUBMODULES = (
     "bias_variance",
-    "conventions",
+    "cifar10",
     "cnn",
+    "conventions",
     "data",
     "dropout",
     "early_stopping",
+    "experiments",
     "linear",
     "optim",
     "overfitting",

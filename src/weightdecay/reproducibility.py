@@ -98,10 +98,15 @@ def pin_numerics(*, threads: int = 1) -> dict[str, object]:
 
     Examples
     --------
-    >>> from weightdecay.reproducibility import pin_numerics
-    >>> report = pin_numerics()          # first line of the program
-    >>> import torch
-    >>> torch.backends.cpu.get_cpu_capability()
+    The first lines of a program (here run in a fresh interpreter, since it only acts
+    before torch is imported):
+
+    >>> import subprocess, sys
+    >>> program = (
+    ...     "import weightdecay as wd; wd.reproducibility.pin_numerics(); "
+    ...     "import torch; print(torch.backends.cpu.get_cpu_capability())"
+    ... )
+    >>> subprocess.run([sys.executable, "-c", program], capture_output=True, text=True).stdout.strip()
     'DEFAULT'
     """
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
