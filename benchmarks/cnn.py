@@ -13,10 +13,16 @@
    PyTorch's for-loop, foreach and fused implementations.  Target: ≤ 1 % with foreach/fused.
 
 Content does not change speed, so random tensors of CIFAR's shape are honest for timing.
+
+Options: ``--csv PATH`` also writes both tables as one CSV file (columns
+:data:`CSV_COLUMNS`); ``--dry-run`` uses tiny sizes on the CPU (a rehearsal of the code path,
+no results), as ``benchmarks/gpu_run.py --dry-run`` does in the unit tests.
 """
 
 from __future__ import annotations
 
+import argparse
+import csv
 import platform
 import sys
 
@@ -32,6 +38,22 @@ if CUDA:
 else:  # small enough for a laptop CPU
     torch.set_num_threads(1)
     BATCH, WIDTHS, REPEATS = 32, (8, 16, 32, 64), 7
+WARMUP = 3
+
+#: Columns of the ``--csv`` file: one row per network (``table`` = "throughput", ``role`` =
+#: "ours" or "reference") and one per optimiser and implementation (``table`` = "overhead").
+CSV_COLUMNS = ("table", "name", "role", "impl", "batch", "gflop_per_image", "step_ms", "images_per_s",
+               "opt_ms_no_wd", "opt_ms_wd", "overhead_percent", "device", "data")
+DATA = "synthetic CIFAR-shaped tensors (seeded N(0, 1) images, uniform labels)"
+ROWS: list[dict] = []
+
+
+def dry_run_sizes() -> None:
+    """Tiny sizes on the CPU: the code path of every table in seconds, not a measurement."""
+    global CUDA, DEVICE, BATCH, WIDTHS, REPEATS, WARMUP
+    CUDA, DEVICE = False, torch.device("cpu")
+    torch.set_num_threads(1)
+    BATCH, WIDTHS, REPEATS, WARMUP = 4, (4, 4, 8, 8), 1, 0
 
 
 def device_name() -> str:
@@ -107,10 +129,13 @@ def throughput_table() -> None:
         print(f"   reference skipped: {reason}")
     else:
         steps["airbench94 (Jordan 2024)"], flops["airbench94 (Jordan 2024)"] = airbench_step(make_net94)
-    timings = cnn.compare_calls(steps, repeats=REPEATS, warmup=3, device=DEVICE)
+    timings = cnn.compare_calls(steps, repeats=REPEATS, warmup=WARMUP, device=DEVICE)
     print(f"   {'network':<40} {'GFLOP/img':>10} {'step ms':>9} {'images/s':>10}")
-    for name, t in timings.items():
+    for i, (name, t) in enumerate(timings.items()):
         print(f"   {name:<40} {flops[name] / 1e9:>10.3f} {1e3 * t.median:>9.2f} {BATCH / t.median:>10.0f}")
+        ROWS.append({"table": "throughput", "name": name, "role": "ours" if i == 0 else "reference",
+                     "batch": BATCH, "gflop_per_image": f"{flops[name] / 1e9:.4f}",
+                     "step_ms": f"{1e3 * t.median:.4f}", "images_per_s": f"{BATCH / t.median:.1f}"})
     if len(timings) == 2:
         (a, ta), (b, tb) = timings.items()
         ratio = ta.median / tb.median
@@ -126,7 +151,13 @@ def overhead_table() -> None:
     for name in ("sgd", "adamw"):
         for impl in ("for-loop", "foreach", "fused"):
             r = cnn.weight_decay_overhead(lambda: cnn.fast_resnet(WIDTHS), x, y, optimizer=name, impl=impl,
-                                          autocast=CUDA, repeats=REPEATS, warmup=3)
+                                          autocast=CUDA, repeats=REPEATS, warmup=WARMUP)
+            ROWS.append({"table": "overhead", "name": name, "impl": impl, "batch": BATCH,
+                         "step_ms": f"{1e3 * r.step_without.median:.4f}",
+                         "images_per_s": f"{BATCH / r.step_without.median:.1f}",
+                         "opt_ms_no_wd": f"{1e3 * r.optimizer_without.median:.5f}",
+                         "opt_ms_wd": f"{1e3 * r.optimizer_with.median:.5f}",
+                         "overhead_percent": f"{r.overhead_percent:.4f}"})
             print(f"   {name:<8} {impl:<9} {1e3 * r.step_without.median:>8.2f} "
                   f"{1e3 * r.optimizer_without.median:>15.3f} {1e3 * r.optimizer_with.median:>12.3f} "
                   f"{r.overhead_percent:>11.2f} {r.step_overhead_percent:>13.2f}")
@@ -134,10 +165,28 @@ def overhead_table() -> None:
     print("   whole-step % compares whole steps directly and is dominated by timing noise.")
 
 
-def main() -> int:
-    print(f"torch {torch.__version__}, device: {device_name()}")
+def write_csv(path: str) -> None:
+    """Both tables as one CSV file, columns :data:`CSV_COLUMNS`."""
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=CSV_COLUMNS)
+        writer.writeheader()
+        for row in ROWS:
+            writer.writerow({**{k: "" for k in CSV_COLUMNS}, "device": device_name(), "data": DATA, **row})
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--csv", metavar="PATH", help="also write both tables to this CSV file")
+    parser.add_argument("--dry-run", action="store_true", help="tiny sizes on the CPU (a rehearsal, no results)")
+    args = parser.parse_args(argv)
+    if args.dry_run:
+        dry_run_sizes()
+    print(f"torch {torch.__version__}, device: {device_name()}" + (" [dry run: tiny sizes]" if args.dry_run else ""))
+    print(f"data: {DATA}")
     throughput_table()
     overhead_table()
+    if args.csv:
+        write_csv(args.csv)
     return 0
 
 

@@ -573,3 +573,11 @@ def test_fit_linear_dropout_seeds_runs_fit_linear_dropout_once_per_seed():
         D.fit_linear_dropout_seeds(X, y, 0.3, ())
     with pytest.raises(ValueError, match="seeds must be a sequence"):
         D.fit_linear_dropout_seeds(X, y, 0.3, 3)
+
+
+def test_mc_dropout_predict_follows_a_float64_model():
+    torch.manual_seed(0)
+    model = mlp(3, [8], 2, dropout=0.5).double()
+    X = np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
+    out = D.mc_dropout_predict(model, X, 50, seed=0)
+    assert out.dtype == np.float64 and out.shape == (5, 2)

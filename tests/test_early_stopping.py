@@ -499,3 +499,28 @@ def test_numerical_part_does_not_import_torch():
     code = ("import sys, numpy as np; from weightdecay import early_stopping as E; "
             "E.gd_path(np.eye(3), np.ones(3), 0.5, [3]); assert 'torch' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_early_stopping_infers_the_direction_from_the_metric_or_refuses_to_guess():
+    assert ES.EarlyStopping(patience=2).mode == "min"
+    assert ES.EarlyStopping(patience=2, monitor="val_acc").mode == "max"
+    assert ES.EarlyStopping(patience=2, monitor="train_loss").mode == "min"
+    assert ES.EarlyStopping(patience=2, monitor="val_acc", mode="min").mode == "min"  # explicit wins
+    for unclear in ("val_f1", "acc_per_loss"):
+        with pytest.raises(ValueError, match="mode='min'"):
+            ES.EarlyStopping(patience=2, monitor=unclear)
+
+
+def test_early_stopping_on_accuracy_keeps_the_best_epoch_without_a_mode():
+    import torch
+
+    model = torch.nn.Linear(1, 1)
+    stopper = ES.EarlyStopping(patience=2, monitor="val_acc")
+    history = {"val_acc": []}
+    for epoch, acc in enumerate([0.5, 0.7, 0.9, 0.8, 0.85, 0.6], start=1):
+        history["val_acc"].append(acc)
+        with torch.no_grad():
+            model.weight.fill_(epoch)
+        if stopper.on_epoch_end(epoch, model, {"val_acc": acc}):
+            break
+    assert stopper.best_epoch == 3 and stopper.stopped_epoch == 5

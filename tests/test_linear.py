@@ -699,3 +699,35 @@ def test_adversarial_training_of_a_linear_model_is_norm_penalised():
         adversarial_squared_loss(X, y, w, -1.0)
     with pytest.raises(ValueError, match="norm"):
         adversarial_squared_loss(X, y, w, eps, "l3")
+
+
+def test_a_slow_first_call_of_a_numba_kernel_says_what_it_is_doing(monkeypatch, capsys):
+    import time
+
+    from weightdecay import linear
+
+    class SlowKernel:
+        signatures = []
+
+        def __call__(self, seconds):
+            time.sleep(seconds)
+            return "done"
+
+    monkeypatch.setattr(linear, "COMPILE_NOTICE_AFTER_S", 0.05)
+    assert linear._with_compile_notice(SlowKernel(), 0.3) == "done"
+    assert "numba is compiling" in capsys.readouterr().err
+    assert linear._with_compile_notice(SlowKernel(), 0.0) == "done"  # fast: no notice
+    time.sleep(0.1)
+    assert capsys.readouterr().err == ""
+    compiled = SlowKernel()
+    compiled.signatures = ["(float64,)"]
+    linear._with_compile_notice(compiled, 0.3)  # already compiled: never a notice
+    assert capsys.readouterr().err == ""
+
+
+def test_warm_up_compiles_the_solver_once_per_process():
+    from weightdecay import linear
+
+    linear.warm_up()
+    assert linear._cd_path.signatures
+    assert linear.warm_up() < 1.0

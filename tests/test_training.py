@@ -222,3 +222,23 @@ def test_record_metrics_logs_evaluate_on_each_named_set():
     assert hist["test_loss"][-1] == pytest.approx(evaluate(model, (X[40:], y[40:]))["loss"])
     with pytest.raises(ValueError, match="at least one"):
         RecordMetrics()
+
+
+def test_a_float64_model_trains_and_evaluates_on_float32_data():
+    torch.manual_seed(0)
+    X, y = _blobs()  # float32 inputs
+    model = training.mlp(5, [16], 3).double()
+    assert training.model_dtype_device(model) == (torch.float64, torch.device("cpu"))
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    history = training.train(model, (X, y), optimizer=opt, epochs=3, batch_size=50, val_data=(X, y))
+    assert history["val_acc"][-1] > 0.8
+    assert training.evaluate(model, (X, y))["acc"] == history["val_acc"][-1]
+    assert next(model.parameters()).dtype == torch.float64
+    norms = training.layer_gradient_norms(model, (X, y))
+    assert len(norms) == 2 and all(np.isfinite(norms))
+    Xt, yt = training.as_tensors((X, y), dtype=torch.float64)
+    assert Xt.dtype == torch.float64 and yt.dtype == torch.int64
+    with pytest.raises(ValueError, match="dtype"):
+        training.as_tensors((X, y), dtype=torch.int32)
+    with pytest.raises(ValueError, match="floating-point parameters"):
+        training.model_dtype_device(torch.nn.ReLU())

@@ -12,6 +12,28 @@ for the lasso.  Functions that talk to other libraries (PyTorch ``weight_decay``
 Submodules are imported lazily, so ``import weightdecay`` is cheap and never imports
 torch; ``weightdecay.linear`` (numpy only) or ``weightdecay.optim`` (torch) load on first
 use.
+
+What lives where (reusable mathematics in a topic module; anything that fixes a dataset,
+an architecture or a grid for one chapter in ``weightdecay.experiments``)::
+
+    linear           ridge, lasso, elastic net (functions on centred data, and the
+                     scikit-learn estimators Ridge, Lasso, ElasticNet), paths, CV
+    bias_variance    bias, variance and risk of ridge, finite-n and asymptotic
+    overfitting      the polynomial-regression demo; penalty versus constraint
+    conventions      other libraries' parameters (PyTorch, Keras, scikit-learn) -> lam
+    optim            weight decay in optimisers: parameter groups, SGDW/AdamW, BatchNorm
+    training         a small PyTorch training loop, evaluation, an MLP
+    dropout          dropout, its exact effect on linear regression, schedules
+    early_stopping   gradient descent as a spectral filter; the EarlyStopping callback
+    cnn, cifar10     a fast CNN, its training loop and timing; CIFAR-10 without pickle
+    data             the book's datasets (MNIST-1D, diabetes), deterministic given a seed
+    stats            mean ± standard error and intervals over seeds
+    plotting         the book's figure style, sized for the site's column
+    reproducibility  seeding and pinned numerics (the same bits on every x86-64 CPU)
+    validation       argument checks shared by every module
+    experiments      one module per chapter: its dataset, architecture and grids
+
+The book's API reference page documents every public name, module by module.
 """
 
 from __future__ import annotations

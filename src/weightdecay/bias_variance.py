@@ -22,7 +22,9 @@ directions:
 
     \text{bias}^2(\lambda) = \sum_{j=1}^r \Big(\frac{s}{d_j^2 + s}\Big)^2 b_j^2
         + \lVert(I - VV^\top)\beta\rVert^2,
-    \qquad
+
+.. math::
+
     \text{variance}(\lambda) = \sigma^2\sum_{j=1}^r \frac{d_j^2}{(d_j^2 + s)^2}.
 
 Bias grows and variance falls with λ.  Each term of the sum,
@@ -40,7 +42,9 @@ of the coefficients) or ``target="fit"`` (the in-sample prediction error
 
 The module also holds the book's ridge objective, its gradient and plain gradient descent
 on it (an iterative linear estimator), and a generator of strongly correlated designs.
-numpy only.
+Finally, for random isotropic designs with :math:`p/n \to \gamma`, the limiting risk of ridge
+through the Marchenko–Pastur law (:func:`asymptotic_ridge_risk`, :func:`optimal_ridge_lambda`),
+the theory of the double-descent chapter.  numpy only.
 """
 
 from __future__ import annotations
@@ -78,6 +82,10 @@ __all__ = [
     "ridge_gradient",
     "ridge_gradient_descent",
     "equicorrelated_design",
+    "marchenko_pastur_stieltjes",
+    "asymptotic_ridge_bias_variance",
+    "asymptotic_ridge_risk",
+    "optimal_ridge_lambda",
 ]
 
 #: The two error measures: coefficients, or in-sample fitted values.
@@ -157,10 +165,13 @@ def ridge_risk(X, beta, sigma, lams, *, target: str = "coef") -> RiskCurve:
 
     * ``target="fit"`` (error of :math:`X\hat w` around :math:`X\beta`, per observation)
 
-      .. math::  \text{bias}^2 = \tfrac1n\sum_j (1 - f_j)^2 d_j^2 b_j^2
-                 = \tfrac1n\lVert(H_\lambda - I)X\beta\rVert^2,
-                 \qquad \text{variance} = \tfrac{\sigma^2}{n}\sum_j f_j^2
-                 = \tfrac{\sigma^2}{n}\mathrm{tr}\,H_\lambda^2 .
+      .. math::
+
+          \text{bias}^2 = \tfrac1n\sum_j (1 - f_j)^2 d_j^2 b_j^2
+          = \tfrac1n\lVert(H_\lambda - I)X\beta\rVert^2,
+
+          \text{variance} = \tfrac{\sigma^2}{n}\sum_j f_j^2
+          = \tfrac{\sigma^2}{n}\mathrm{tr}\,H_\lambda^2 .
 
     ``lam = 0`` is least squares (the minimum-norm solution when ``rank(X) < p``; the part
     of β outside the row space of ``X`` is then pure bias).
@@ -328,11 +339,13 @@ def ridge_bayes_risk(X, sigma, tau, lams, *, target: str = "coef") -> RiskCurve:
 def linear_estimator_risk(X, beta, sigma, operators, *, target: str = "coef") -> tuple[np.ndarray, np.ndarray]:
     r"""Exact squared bias and variance of linear estimators :math:`\hat w = A y`.
 
-    .. math::  \text{coef:}\quad \text{bias}^2 = \lVert(AX - I)\beta\rVert^2,\quad
-               \text{variance} = \sigma^2\lVert A\rVert_F^2 ;
-               \qquad
-               \text{fit:}\quad \text{bias}^2 = \tfrac1n\lVert X(AX - I)\beta\rVert^2,\quad
-               \text{variance} = \tfrac{\sigma^2}{n}\lVert XA\rVert_F^2 .
+    .. math::
+
+        \text{coef:}\quad \text{bias}^2 = \lVert(AX - I)\beta\rVert^2,\quad
+        \text{variance} = \sigma^2\lVert A\rVert_F^2 ;
+
+        \text{fit:}\quad \text{bias}^2 = \tfrac1n\lVert X(AX - I)\beta\rVert^2,\quad
+        \text{variance} = \tfrac{\sigma^2}{n}\lVert XA\rVert_F^2 .
 
     Parameters
     ----------
@@ -379,9 +392,12 @@ def monte_carlo_risk(
     :math:`\hat w_r(\lambda)` for every λ.  With :math:`e_r = \hat w_r - \beta` (or
     :math:`X(\hat w_r - \beta)/\sqrt n` for ``target="fit"``) and :math:`\bar w` the mean fit,
 
-    .. math::  \widehat{\mathrm{MSE}} = \frac1R\sum_r\lVert e_r\rVert^2, \qquad
-               \widehat{\mathrm{var}} = \frac{1}{R-1}\sum_r\lVert \hat w_r - \bar w\rVert^2,
-               \qquad \widehat{\text{bias}^2} = \widehat{\mathrm{MSE}} - \widehat{\mathrm{var}},
+    .. math::
+
+        \widehat{\mathrm{MSE}} = \frac1R\sum_r\lVert e_r\rVert^2, \qquad
+        \widehat{\mathrm{var}} = \frac{1}{R-1}\sum_r\lVert \hat w_r - \bar w\rVert^2,
+
+        \widehat{\text{bias}^2} = \widehat{\mathrm{MSE}} - \widehat{\mathrm{var}},
 
     all three unbiased; ``mse_se`` is the standard error of :math:`\widehat{\mathrm{MSE}}`.
 
@@ -532,3 +548,271 @@ def equicorrelated_design(n: int, p: int, rho: float, rng=None) -> np.ndarray:
     X = np.sqrt(rho) * common + np.sqrt(1.0 - rho) * rng.standard_normal((n, p))
     X, _ = standardize(X)
     return X
+
+
+# ---------------------------------------------------------------------------
+# High-dimensional asymptotics: isotropic features, p/n -> gamma
+# ---------------------------------------------------------------------------
+def _check_array(values, name: str, *, positive: bool) -> np.ndarray:
+    """``values`` as a finite float array, all ``> 0`` (``positive``) or all ``>= 0``."""
+    try:
+        arr = np.asarray(values, dtype=float)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name} must be numeric; got {values!r}") from exc
+    if arr.size == 0:
+        raise ValueError(f"{name} must not be empty; got {values!r}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite; got {values!r}")
+    if np.any(arr <= 0) if positive else np.any(arr < 0):
+        bound = "> 0" if positive else ">= 0"
+        raise ValueError(f"{name} must be {bound}; got minimum {arr.min()!r}")
+    return arr
+
+
+def _broadcast(gamma, lam):
+    try:
+        return np.broadcast_arrays(gamma, lam)
+    except ValueError:
+        raise ValueError(f"gamma and lam must broadcast; got shapes {gamma.shape} and {lam.shape}") from None
+
+
+def _as_output(arr, *inputs):
+    return float(arr) if all(np.ndim(x) == 0 for x in inputs) else arr
+
+
+def _mp_terms(gamma, lam):
+    r"""Building blocks of the Marchenko–Pastur transform at :math:`z = -\lambda`, for λ > 0.
+
+    With :math:`a = 1 - \gamma + \lambda`, :math:`b = 1 - \gamma - \lambda` and
+    :math:`S = \sqrt{a^2 + 4\gamma\lambda} = \sqrt{b^2 + 4\lambda}`, returns ``S``,
+    :math:`t = \lambda\,m(-\lambda)` and :math:`v = m - \lambda m' = m\,(S + b)/(2S)`, each
+    written without cancellation: :math:`t = (S - a)/(2\gamma) = 2\lambda/(S + a)` (the first
+    form when a < 0) and :math:`S + b = 4\lambda/(S - b)` (when b < 0).  At λ = 0 only
+    ``S`` and ``t`` are meaningful (for γ ≠ 1).
+    """
+    a = 1.0 - gamma + lam
+    b = 1.0 - gamma - lam
+    S = np.sqrt(b * b + 4.0 * lam)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(a < 0, (S - a) / (2.0 * gamma), 2.0 * lam / (S + np.abs(a)))
+        m = np.where(a < 0, (S - a) / (2.0 * gamma * lam), 2.0 / (S + np.abs(a)))
+        v = np.where(b < 0, 2.0 * t / (S * (S + np.abs(b))), m * (S + b) / (2.0 * S))
+    return S, t, m, v
+
+
+def marchenko_pastur_stieltjes(gamma, lam):
+    r"""Stieltjes transform of the Marchenko–Pastur law and its derivative, at :math:`z = -\lambda`.
+
+    For :math:`X` with i.i.d. standard normal entries, :math:`n` rows and :math:`p = \gamma n`
+    columns, the eigenvalues of :math:`\hat\Sigma = X^\top X/n` follow, as
+    :math:`n \to \infty`, the Marchenko–Pastur law :math:`\mu_\gamma` (with an atom of mass
+    :math:`1 - 1/\gamma` at 0 when γ > 1), and for λ > 0
+
+    .. math::
+
+        m(-\lambda) = \int\frac{d\mu_\gamma(s)}{s + \lambda}
+        = \lim \tfrac1p\,\mathrm{tr}\,(\hat\Sigma + \lambda I)^{-1},
+
+        m(-\lambda) = \frac{-(1 - \gamma + \lambda)
+               + \sqrt{(1 - \gamma + \lambda)^2 + 4\gamma\lambda}}{2\gamma\lambda},
+
+    the positive root of :math:`\gamma\lambda m^2 + (1 - \gamma + \lambda)\,m - 1 = 0`.
+    Differentiating that equation gives
+
+    .. math::
+
+        m'(-\lambda) = \int\frac{d\mu_\gamma(s)}{(s + \lambda)^2}
+        = \frac{m\,(1 + \gamma m)}{\sqrt{(1 - \gamma + \lambda)^2 + 4\gamma\lambda}} .
+
+    Both are evaluated in forms free of cancellation.  At λ = 0 they are
+    :math:`1/(1 - \gamma)` and :math:`1/(1 - \gamma)^3` for γ < 1 and ``inf`` for γ ≥ 1.
+
+    Parameters
+    ----------
+    gamma : float or array, > 0
+        The aspect ratio p/n.
+    lam : float or array, >= 0
+        The point :math:`z = -\lambda`; broadcast against ``gamma``.
+
+    Returns
+    -------
+    m, m_prime : float or array
+        :math:`m(-\lambda)` and :math:`m'(-\lambda)` (floats when both inputs are scalars).
+
+    Examples
+    --------
+    >>> m, dm = marchenko_pastur_stieltjes(0.5, 0.0)
+    >>> round(m, 12), round(dm, 12)
+    (2.0, 8.0)
+    >>> # m solves m**2/4 + m/4 - 1 = 0
+    >>> m, _ = marchenko_pastur_stieltjes(1.0, 0.25)
+    >>> round(m, 12) == round((-1 + 17**0.5) / 2, 12)
+    True
+    """
+    gamma_in, lam_in = gamma, lam
+    gamma = _check_array(gamma, "gamma", positive=True)
+    lam = _check_array(lam, "lam", positive=False)
+    gamma, lam = _broadcast(gamma, lam)
+    S, _, m, _ = _mp_terms(gamma, lam)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        m_prime = m * (1.0 + gamma * m) / S
+        at_zero = np.where(gamma < 1, 1.0 / (1.0 - gamma), np.inf)
+    m = np.where(lam > 0, m, at_zero)
+    m_prime = np.where(lam > 0, m_prime, at_zero**3)
+    return _as_output(m, gamma_in, lam_in), _as_output(m_prime, gamma_in, lam_in)
+
+
+def asymptotic_ridge_bias_variance(gamma, lam, *, r2: float = 1.0, sigma2: float = 1.0):
+    r"""Limiting squared bias and variance of ridge for isotropic Gaussian features.
+
+    Model: rows :math:`x_i \sim \mathcal N(0, I_p)`, :math:`y_i = x_i^\top w^* + \varepsilon_i`
+    with :math:`\lVert w^*\rVert^2 = r^2` and noise variance σ², and ridge at the book's λ,
+    :math:`\hat w = (\hat\Sigma + \lambda I)^{-1}X^\top y/n` with :math:`\hat\Sigma = X^\top X/n`.
+    For a fresh :math:`x` the excess prediction risk is
+    :math:`\mathbb E[(x^\top(\hat w - w^*))^2] = \lVert\hat w - w^*\rVert^2`; averaged over the
+    noise it is
+
+    .. math::
+
+        \underbrace{\lambda^2\,w^{*\top}(\hat\Sigma + \lambda I)^{-2}w^*}_{\text{bias}^2}
+        + \underbrace{\frac{\sigma^2}{n}\,\mathrm{tr}\big[\hat\Sigma(\hat\Sigma + \lambda I)^{-2}\big]}_{\text{variance}},
+
+    and as :math:`n, p \to \infty` with :math:`p/n \to \gamma` (Dobriban & Wager, 2018;
+    Hastie, Montanari, Rosset & Tibshirani, 2022) the two terms converge to
+
+    .. math::
+
+        \text{bias}^2 = r^2\lambda^2\,m'(-\lambda), \qquad
+        \text{variance} = \sigma^2\gamma\,\big[m(-\lambda) - \lambda\,m'(-\lambda)\big],
+
+    with :math:`m` the Marchenko–Pastur transform of :func:`marchenko_pastur_stieltjes`.
+    At λ = 0 (the minimum-norm interpolant when γ > 1) they are
+
+    .. math::
+
+        \gamma < 1:\ \ 0,\ \ \frac{\sigma^2\gamma}{1 - \gamma}; \qquad
+        \gamma > 1:\ \ r^2\Big(1 - \frac1\gamma\Big),\ \ \frac{\sigma^2}{\gamma - 1};
+
+    at γ = 1, λ = 0 the bias is 0 and the variance ``inf`` (0 if σ² = 0).
+
+    Parameters
+    ----------
+    gamma : float or array, > 0
+        The aspect ratio p/n.
+    lam : float or array, >= 0
+        The book's λ; broadcast against ``gamma``.
+    r2 : float >= 0
+        The signal strength :math:`\lVert w^*\rVert^2`.
+    sigma2 : float >= 0
+        The noise variance σ².
+
+    Returns
+    -------
+    bias2, variance : float or array
+        Floats when ``gamma`` and ``lam`` are both scalars, else arrays of their broadcast shape.
+
+    Examples
+    --------
+    >>> b, v = asymptotic_ridge_bias_variance(2.0, 0.0, r2=1.0, sigma2=0.5)
+    >>> round(b, 12), round(v, 12)
+    (0.5, 0.5)
+    """
+    gamma_in, lam_in = gamma, lam
+    gamma = _check_array(gamma, "gamma", positive=True)
+    lam = _check_array(lam, "lam", positive=False)
+    r2 = check_positive_float(r2, "r2", allow_zero=True)
+    sigma2 = check_positive_float(sigma2, "sigma2", allow_zero=True)
+    gamma, lam = _broadcast(gamma, lam)
+    S, t, _, v = _mp_terms(gamma, lam)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        bias_factor = t * (lam + gamma * t) / S  # λ² m' = t (λ + γ t)/S
+        ridgeless_bias = np.where(gamma > 1, 1.0 - 1.0 / gamma, 0.0)
+        ridgeless_v = np.where(gamma < 1, 1.0 / (1.0 - gamma), np.where(gamma > 1, 1.0 / (gamma * (gamma - 1.0)), np.inf))
+    positive = lam > 0
+    bias_factor = np.where(positive, bias_factor, ridgeless_bias)
+    variance_factor = np.where(positive, v, ridgeless_v)
+    bias2 = r2 * bias_factor
+    variance = np.zeros_like(variance_factor) if sigma2 == 0 else sigma2 * gamma * variance_factor
+    return _as_output(bias2, gamma_in, lam_in), _as_output(variance, gamma_in, lam_in)
+
+
+def asymptotic_ridge_risk(gamma, lam, *, r2: float = 1.0, sigma2: float = 1.0):
+    r"""Limiting excess prediction risk :math:`\mathbb E[(x^\top(\hat w - w^*))^2]` of ridge.
+
+    Isotropic Gaussian features, :math:`\lVert w^*\rVert^2 = r^2`, noise variance σ², the
+    book's λ, :math:`p/n \to \gamma` (Hastie, Montanari, Rosset & Tibshirani, 2022,
+    isotropic ridge; Dobriban & Wager, 2018):
+
+    .. math::
+
+        R(\gamma, \lambda) = r^2\lambda^2\,m'(-\lambda)
+        + \sigma^2\gamma\,\big[m(-\lambda) - \lambda\,m'(-\lambda)\big],
+
+    the sum of :func:`asymptotic_ridge_bias_variance`.  At λ = 0 (ridgeless):
+    :math:`\sigma^2\gamma/(1 - \gamma)` for γ < 1, :math:`r^2(1 - 1/\gamma) + \sigma^2/(\gamma - 1)`
+    for γ > 1, ``inf`` at γ = 1 (when σ² > 0).  Its derivative is
+    :math:`\partial_\lambda R = (2m' - \lambda m'')(r^2\lambda - \sigma^2\gamma)` with
+    :math:`2m' - \lambda m'' = \int 2s\,d\mu_\gamma(s)/(s + \lambda)^3 > 0`, so for r² > 0 the
+    risk falls and then rises in λ, with its minimum at :func:`optimal_ridge_lambda`.
+
+    Parameters
+    ----------
+    gamma : float or array, > 0
+        The aspect ratio p/n.
+    lam : float or array, >= 0
+        The book's λ; broadcast against ``gamma``.
+    r2 : float >= 0
+        The signal strength :math:`\lVert w^*\rVert^2`.
+    sigma2 : float >= 0
+        The noise variance σ².
+
+    Returns
+    -------
+    float or array
+        A float when ``gamma`` and ``lam`` are both scalars, else an array of their broadcast shape.
+
+    Examples
+    --------
+    >>> # ridgeless, gamma < 1: sigma2 gamma / (1 - gamma)
+    >>> round(asymptotic_ridge_risk(0.5, 0.0, sigma2=0.25), 12)
+    0.25
+    >>> asymptotic_ridge_risk([0.5, 1.0, 2.0], 0.0).round(6).tolist()
+    [1.0, inf, 1.5]
+    """
+    bias2, variance = asymptotic_ridge_bias_variance(gamma, lam, r2=r2, sigma2=sigma2)
+    return bias2 + variance
+
+
+def optimal_ridge_lambda(gamma, *, r2: float = 1.0, sigma2: float = 1.0):
+    r"""The book's λ that minimises :func:`asymptotic_ridge_risk`: :math:`\lambda^* = \sigma^2\gamma/r^2`.
+
+    From :math:`\partial_\lambda R = (2m' - \lambda m'')(r^2\lambda - \sigma^2\gamma)`, whose
+    first factor is positive.  It is the MAP value of :func:`map_lambda` for the prior
+    :math:`w^* \sim \mathcal N(0, (r^2/p) I_p)`: :math:`\sigma^2/(n\,r^2/p) = \sigma^2\gamma/r^2`.
+    The optimal risk is :math:`R^* = \sigma^2\gamma\,m(-\lambda^*)`, increasing in γ: optimal
+    ridge has no peak at γ = 1 (Nakkiran et al., 2021).
+
+    Parameters
+    ----------
+    gamma : float or array, > 0
+        The aspect ratio p/n.
+    r2 : float > 0
+        The signal strength :math:`\lVert w^*\rVert^2`.
+    sigma2 : float >= 0
+        The noise variance σ².
+
+    Returns
+    -------
+    float or array
+        λ*, a float when ``gamma`` is a scalar.
+
+    Examples
+    --------
+    >>> optimal_ridge_lambda(2.0, r2=1.0, sigma2=0.25)
+    0.5
+    """
+    gamma_in = gamma
+    gamma = _check_array(gamma, "gamma", positive=True)
+    r2 = check_positive_float(r2, "r2")
+    sigma2 = check_positive_float(sigma2, "sigma2", allow_zero=True)
+    return _as_output(sigma2 * gamma / r2, gamma_in)

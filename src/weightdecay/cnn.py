@@ -174,10 +174,13 @@ class FastResNet(nn.Module):
     With widths :math:`(w_0, w_1, w_2, w_3)`::
 
         prep    ConvBN(c_in → w0)
-        layer1  ConvBN(w0 → w1), MaxPool(2), Residual(ConvBN(w1 → w1), ConvBN(w1 → w1))
+        layer1  ConvBN(w0 → w1), MaxPool(2),
+                Residual(ConvBN(w1 → w1), ConvBN(w1 → w1))
         layer2  ConvBN(w1 → w2), MaxPool(2)
-        layer3  ConvBN(w2 → w3), MaxPool(2), Residual(ConvBN(w3 → w3), ConvBN(w3 → w3))
-        head    global max pool, Linear(w3 → n_classes, no bias), logits × head_scale
+        layer3  ConvBN(w2 → w3), MaxPool(2),
+                Residual(ConvBN(w3 → w3), ConvBN(w3 → w3))
+        head    global max pool, Linear(w3 → n_classes, no bias),
+                logits × head_scale
 
     The fixed ``head_scale`` (1/8 in Page's network) keeps the initial logits small, which
     matters at the speedruns' high learning rates.  A 1-D model also accepts inputs of shape

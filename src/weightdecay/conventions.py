@@ -6,16 +6,18 @@ The book's objective is :math:`\frac{1}{2n}\lVert y - Xw\rVert^2 + \lambda R(w)`
 so each conversion below divides the other library's objective by that factor and reads off
 λ.
 
-=============================================  ==========================================  ==================
-library and parameter                          objective it minimises                      book's λ
-=============================================  ==========================================  ==================
-PyTorch ``SGD/Adam(weight_decay=c)``, loss     :math:`\frac{1}{2n}\lVert r\rVert^2 + \frac c2\lVert w\rVert^2`   ``c``
-:math:`\frac1{2n}\lVert r\rVert^2`
-PyTorch ``weight_decay=c`` with ``MSELoss``    :math:`\frac1n\lVert r\rVert^2 + \frac c2\lVert w\rVert^2`        ``c / 2``
-Keras ``l2(c)`` with ``"mse"``                 :math:`\frac1n\lVert r\rVert^2 + c\lVert w\rVert^2`               ``c``
-scikit-learn ``Ridge(alpha=a)``                :math:`\lVert r\rVert^2 + a\lVert w\rVert^2`                      ``a / n``
-scikit-learn ``Lasso(alpha=a)``                :math:`\frac1{2n}\lVert r\rVert^2 + a\lVert w\rVert_1`            ``a``
-=============================================  ==========================================  ==================
+Each library's parameter, the objective it minimises, and the book's λ:
+
+- PyTorch ``SGD``/``Adam`` with ``weight_decay=c`` on the loss :math:`\frac1{2n}\lVert r\rVert^2`:
+  :math:`\frac{1}{2n}\lVert r\rVert^2 + \frac c2\lVert w\rVert^2`, so λ = ``c``;
+- PyTorch ``weight_decay=c`` with ``MSELoss``:
+  :math:`\frac1n\lVert r\rVert^2 + \frac c2\lVert w\rVert^2`, so λ = ``c / 2``;
+- Keras ``l2(c)`` with ``"mse"``: :math:`\frac1n\lVert r\rVert^2 + c\lVert w\rVert^2`,
+  so λ = ``c``;
+- scikit-learn ``Ridge(alpha=a)``: :math:`\lVert r\rVert^2 + a\lVert w\rVert^2`, so
+  λ = ``a / n``;
+- scikit-learn ``Lasso(alpha=a)``: :math:`\frac1{2n}\lVert r\rVert^2 + a\lVert w\rVert_1`,
+  so λ = ``a``.
 
 Here :math:`r = y - Xw`.  PyTorch's ``AdamW(weight_decay=c)`` is *decoupled* decay, not a
 penalty, and has no λ under Adam (see the optimiser chapter); under plain SGD, decoupled

@@ -181,7 +181,8 @@ def expected_dropout_loss(X, y, w, p: float) -> float:
         \mathbb E_m\Big[\frac1{2n}\Big\lVert y - X\frac{m\circ w}{1-p}\Big\rVert^2\Big]
         = \frac1{2n}\lVert y - Xw\rVert^2
         + \frac1{2n}\,\frac{p}{1-p}\sum_j w_j^2\,\lVert x_j\rVert^2,
-        \qquad m_j \overset{\text{iid}}{\sim}\mathrm{Bernoulli}(1-p).
+
+        m_j \overset{\text{iid}}{\sim}\mathrm{Bernoulli}(1-p).
 
     Derivation: write :math:`\tilde w = m\circ w/(1-p)`, so
     :math:`\mathbb E\tilde w = w` and :math:`\mathrm{Cov}\,\tilde w = \frac{p}{1-p}\mathrm{diag}(w^2)`.
@@ -523,15 +524,17 @@ def mc_dropout_predict(model, X, n_samples: int, *, seed: int = 0):
     the Monte Carlo average over "thinned" networks, to compare with the single
     evaluation-mode pass (the *weight-scaling* rule of Srivastava et al. 2014).  The two agree
     exactly for a network that is linear in the dropped units, approximately otherwise.
-    Returns a float32 numpy array of outputs ``(m, out_features)``; the model's mode is
-    restored.
+    Returns a numpy array of outputs ``(m, out_features)`` in the model's floating dtype
+    (inputs are converted to it); the model's mode is restored.
     """
     import torch
 
     _check_module(model)
     n_samples = check_positive_int(n_samples, "n_samples")
-    device = next(model.parameters()).device
-    X = torch.as_tensor(check_matrix(X, "X"), dtype=torch.float32, device=device)
+    from .training import model_dtype_device
+
+    dtype, device = model_dtype_device(model)
+    X = torch.as_tensor(check_matrix(X, "X"), dtype=dtype, device=device)
     was_training = model.training
     state = torch.random.get_rng_state()
     torch.manual_seed(int(seed))

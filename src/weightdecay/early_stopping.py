@@ -276,7 +276,8 @@ def gd_path(X, y, lr: float, steps, *, allow_unstable: bool = False) -> np.ndarr
 
         w_t = V\,\mathrm{diag}\big(\varphi_t(s_j)/s_j\big)\,V^\top\,\frac{X^\top y}{n}
             = \sum_j \varphi_t(s_j)\,\frac{u_j^\top y}{d_j}\,v_j ,
-        \qquad \varphi_t(s) = 1 - (1-\eta s)^t ,
+
+        \varphi_t(s) = 1 - (1-\eta s)^t ,
 
     i.e. the minimum-norm least-squares solution :math:`\sum_j (u_j^\top y/d_j) v_j` with
     each component multiplied by the GD filter.  Returns ``(len(steps), p)``, like
@@ -525,6 +526,18 @@ def _gd_ridge_constant_small_step(a: float, last: int) -> float:
 _MODES = ("min", "max")
 
 
+def _infer_mode(monitor: str) -> str:
+    """``"min"`` for a loss, ``"max"`` for an accuracy; refuse to guess otherwise."""
+    name = monitor.lower()
+    is_loss, is_acc = "loss" in name, "acc" in name
+    if is_loss != is_acc:
+        return "min" if is_loss else "max"
+    raise ValueError(
+        f"cannot tell whether {monitor!r} should fall or rise: pass mode='min' (a loss) "
+        "or mode='max' (an accuracy)"
+    )
+
+
 class EarlyStopping:
     r"""Stop training when a validation metric has not improved for ``patience`` epochs.
 
@@ -553,12 +566,15 @@ class EarlyStopping:
     restore_best : bool
     monitor : str
         Key of the epoch logs, e.g. ``"val_loss"`` or ``"val_acc"``.
-    mode : {"min", "max"}
-        ``"min"`` for losses, ``"max"`` for accuracies.
+    mode : {"min", "max"}, optional
+        ``"min"`` for losses, ``"max"`` for accuracies.  By default it follows from the
+        metric's name: ``"min"`` if it contains ``"loss"``, ``"max"`` if it contains
+        ``"acc"``; for any other name it must be given (a wrong guess would stop at the
+        worst epoch and restore it).
     """
 
     def __init__(self, patience: int, min_delta: float = 0.0, restore_best: bool = True,
-                 monitor: str = "val_loss", mode: str = "min"):
+                 monitor: str = "val_loss", mode: str | None = None):
         self.patience = check_positive_int(patience, "patience")
         self.min_delta = check_positive_float(min_delta, "min_delta", allow_zero=True)
         if not isinstance(restore_best, (bool, np.bool_)):
@@ -567,6 +583,8 @@ class EarlyStopping:
         if not isinstance(monitor, str) or not monitor:
             raise ValueError(f"monitor must be the name of a logged metric, e.g. 'val_loss'; got {monitor!r}")
         self.monitor = monitor
+        if mode is None:
+            mode = _infer_mode(monitor)
         if mode not in _MODES:
             raise ValueError(f"mode must be one of {_MODES}; got {mode!r}")
         self.mode = mode

@@ -5,14 +5,21 @@ Every function here minimises, for a centred design ``X`` (n × p) and response 
 .. math::
 
     L(w) = \frac{1}{2n}\lVert y - Xw\rVert_2^2 + \lambda R(w),
-    \qquad R(w) = \tfrac12\lVert w\rVert_2^2 \ \text{(ridge)}
-    \quad\text{or}\quad R(w) = \lVert w\rVert_1 \ \text{(lasso)}.
 
-No intercept is fitted: centre and scale the data first with :func:`standardize`.
+with :math:`R(w) = \tfrac12\lVert w\rVert_2^2` (ridge) or :math:`R(w) = \lVert w\rVert_1`
+(lasso).
+
+The functions fit no intercept: centre and scale the data first with :func:`standardize`.
+For coursework, the scikit-learn estimators :class:`Ridge`, :class:`Lasso` and
+:class:`ElasticNet` wrap the same solvers with an intercept (``fit``/``predict``/``score``,
+usable in ``Pipeline`` and ``GridSearchCV``); they load scikit-learn on first use.
 """
 
 from __future__ import annotations
 
+import sys
+import threading
+import time
 import warnings
 from dataclasses import dataclass
 
@@ -46,6 +53,7 @@ __all__ = [
     "lasso_cd_textbook",
     "lasso",
     "lasso_path",
+    "warm_up",
     "elastic_net",
     "elastic_net_path",
     "PathEvent",
@@ -55,7 +63,22 @@ __all__ = [
     "cross_validate_ridge",
     "cross_validate_lasso",
     "adversarial_squared_loss",
+    "Ridge",
+    "Lasso",
+    "ElasticNet",
 ]
+
+_ESTIMATORS = ("Ridge", "Lasso", "ElasticNet")
+
+
+def __getattr__(name: str):
+    # The scikit-learn estimators live in ._estimators, loaded on first use, so that this
+    # module does not import scikit-learn.
+    if name in _ESTIMATORS:
+        from . import _estimators
+
+        return getattr(_estimators, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # ---------------------------------------------------------------------------
@@ -677,6 +700,55 @@ class _PathFit:
     tol_abs: float
 
 
+#: Seconds after which a first, compiling call of a numba solver says what it is doing.
+COMPILE_NOTICE_AFTER_S = 5.0
+_COMPILE_NOTICE = (
+    "weightdecay.linear: numba is compiling the coordinate-descent solver.\n"
+    "This happens once per environment (then it is cached); `make setup` does it ahead."
+)
+
+
+def _with_compile_notice(kernel, *args):
+    """Call a numba kernel; if its first call in this process takes longer than
+    :data:`COMPILE_NOTICE_AFTER_S` (compiling, or loading a cold cache), say so on stderr."""
+    if kernel.signatures:  # compiled, or loaded from the cache, earlier in this process
+        return kernel(*args)
+    timer = threading.Timer(COMPILE_NOTICE_AFTER_S, lambda: print(_COMPILE_NOTICE, file=sys.stderr, flush=True))
+    timer.daemon = True
+    timer.start()
+    try:
+        return kernel(*args)
+    finally:
+        timer.cancel()
+
+
+def warm_up() -> float:
+    """Compile the coordinate-descent solver, or load it from numba's cache; return seconds.
+
+    The first call of :func:`lasso`, :func:`lasso_path`, :func:`elastic_net` or
+    :func:`elastic_net_path` in a new environment compiles the solver (tens of seconds);
+    numba caches the machine code next to this module (or in ``$NUMBA_CACHE_DIR``), so later
+    processes only load it.  ``make setup`` calls this once, so that chapters and tests do
+    not pay the compilation.
+
+    Returns
+    -------
+    float
+        Seconds the call took (compiling, loading from the cache, or nothing).
+
+    Examples
+    --------
+    >>> from weightdecay.linear import warm_up
+    >>> warm_up() >= 0
+    True
+    """
+    start = time.perf_counter()
+    X = np.array([[1.0, -1.0], [-1.0, 0.5], [0.5, 1.0], [-0.5, -0.5]])
+    y = np.array([1.0, -1.0, 0.5, -0.5])
+    lasso(X, y, 0.01)  # one compiled kernel holds both the Gram and the residual updates
+    return time.perf_counter() - start
+
+
 def _fit_path(X, y, lams, alpha, w0, tol, max_iter, precompute, what) -> _PathFit:
     """Run the compiled path kernel on validated inputs; warn if a λ did not converge."""
     n, p = X.shape
@@ -702,7 +774,8 @@ def _fit_path(X, y, lams, alpha, w0, tol, max_iter, precompute, what) -> _PathFi
     rest = lams[start:]
     l1s = np.ascontiguousarray(rest * alpha, dtype=np.float64)
     l2s = np.ascontiguousarray(rest * (1.0 - alpha), dtype=np.float64)
-    _cd_path(
+    _with_compile_notice(
+        _cd_path,
         A, b, bool(use_gram), l1s, l2s, w, float(tol_abs), int(max_iter),
         coefs[start:], n_sweeps[start:], kkts[start:],
     )  # fmt: skip

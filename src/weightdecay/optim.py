@@ -52,6 +52,7 @@ import fnmatch
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -106,6 +107,17 @@ __all__ = [
     "BN_DECAY_VARIANTS",
     "bn_decay_experiment",
     "single_thread",
+    # 6. weight decay at scale: timescales, schedules, equilibrium
+    "AdamWTimescale",
+    "adamw_timescale",
+    "SCHEDULES",
+    "lr_schedule",
+    "decay_factor_along_schedule",
+    "update_weights_along_schedule",
+    "EQUILIBRIUM_OPTIMIZERS",
+    "equilibrium_angular_update",
+    "equilibrium_norm",
+    "angle_between",
 ]
 
 
@@ -479,7 +491,8 @@ class AdamL2(_AdamBase):
     def step(self, closure=None):
         loss = None if closure is None else torch.enable_grad()(closure)()
         for group, w, grad, state in self._parameters():
-            (beta1, beta2), eps, lr, lam = group["betas"], group["eps"], group["lr"], group["weight_decay"]
+            (beta1, beta2), eps = group["betas"], group["eps"]
+            lr, lam = group["lr"], group["weight_decay"]
             g = grad + lam * w
             w.sub_(lr * self._adam_direction(g, state, beta1, beta2, eps))
         return loss
@@ -506,7 +519,8 @@ class AdamW(_AdamBase):
     def step(self, closure=None):
         loss = None if closure is None else torch.enable_grad()(closure)()
         for group, w, grad, state in self._parameters():
-            (beta1, beta2), eps, lr, lam = group["betas"], group["eps"], group["lr"], group["weight_decay"]
+            (beta1, beta2), eps = group["betas"], group["eps"]
+            lr, lam = group["lr"], group["weight_decay"]
             direction = self._adam_direction(grad, state, beta1, beta2, eps)
             w.copy_((1 - lr * lam) * w - lr * direction)
         return loss
@@ -1348,3 +1362,382 @@ def bn_decay_experiment(
                 eff[v, s] = np.array([hist[f"eff_lr/{n}"] for n in weight_names]).T
     return BNDecayResult(BN_DECAY_VARIANTS, seeds, weight_names, bn_names, lr, train_loss, val_acc, test_acc,
                          gammas, initial, norms, eff)
+
+
+# ---------------------------------------------------------------------------
+# 6. Weight decay at scale: timescales, schedules and equilibrium
+# ---------------------------------------------------------------------------
+class AdamWTimescale(NamedTuple):
+    r"""The memory of decoupled weight decay, returned by :func:`adamw_timescale`.
+
+    Attributes
+    ----------
+    iterations : float
+        :math:`\tau_\text{iter} = 1/(\eta\lambda)` steps (``inf`` without decay).
+    epochs : float or None
+        :math:`\tau_\text{epoch} = \tau_\text{iter}\,B/n` epochs; ``None`` unless both
+        ``n_samples`` and ``batch_size`` were given.
+    exact_iterations : float
+        :math:`-1/\log(1-\eta\lambda)`, the number of steps after which an update's weight in
+        the average has fallen by the factor :math:`e`; it exceeds :math:`1/(\eta\lambda)` by
+        less than one step.
+    """
+
+    iterations: float
+    epochs: float | None
+    exact_iterations: float
+
+
+def adamw_timescale(lr, weight_decay, *, n_samples=None, batch_size=None) -> AdamWTimescale:
+    r"""Timescale of the exponential moving average that AdamW's weights are.
+
+    With PyTorch's convention (``weight_decay`` :math:`\lambda` is multiplied by the
+    learning rate :math:`\eta`) one step is :math:`w_t = (1-\eta\lambda)w_{t-1} - \eta u_t`,
+    with :math:`u_t` Adam's normalised update.  Unrolled,
+
+    .. math::
+
+        w_t = (1-\eta\lambda)^t w_0 - \eta\sum_{s=1}^{t}(1-\eta\lambda)^{t-s} u_s ,
+
+    an exponential moving average of :math:`-u_s/\lambda` (the weights of the average,
+    :math:`\eta\lambda(1-\eta\lambda)^{t-s}`, sum to :math:`1-(1-\eta\lambda)^t`).  An update
+    is forgotten by the factor :math:`e` after :math:`-1/\log(1-\eta\lambda)\approx
+    1/(\eta\lambda)` steps.  With ``n_samples`` :math:`n` and ``batch_size`` :math:`B`
+    there are :math:`n/B` steps per epoch, so :math:`\tau_\text{epoch} =
+    \tau_\text{iter}B/n` (Wang & Aitchison 2025).
+
+    Parameters
+    ----------
+    lr : float
+        The learning rate :math:`\eta > 0`.
+    weight_decay : float
+        PyTorch's ``weight_decay`` :math:`\lambda \ge 0`; :math:`\eta\lambda` must be below 1.
+    n_samples, batch_size : int, optional
+        Training-set size and batch size (give both or neither; ``batch_size <= n_samples``).
+
+    Returns
+    -------
+    AdamWTimescale
+        ``(iterations, epochs, exact_iterations)``.
+
+    Examples
+    --------
+    >>> t = adamw_timescale(1e-3, 0.1, n_samples=50_000, batch_size=100)
+    >>> round(t.iterations), round(t.epochs)
+    (10000, 20)
+    """
+    lr = _check_lr(lr)
+    weight_decay = check_lambda(weight_decay, "weight_decay")
+    shrink = lr * weight_decay
+    if shrink >= 1:
+        raise ValueError(f"lr * weight_decay must be < 1; got {lr} * {weight_decay} = {shrink}")
+    if (n_samples is None) != (batch_size is None):
+        raise ValueError(
+            f"n_samples and batch_size must be given together; got n_samples={n_samples!r}, "
+            f"batch_size={batch_size!r}"
+        )
+    if shrink == 0:
+        iterations = exact = math.inf
+    else:
+        iterations, exact = 1.0 / shrink, -1.0 / math.log1p(-shrink)
+    epochs = None
+    if n_samples is not None:
+        n_samples = check_positive_int(n_samples, "n_samples")
+        batch_size = check_positive_int(batch_size, "batch_size")
+        if batch_size > n_samples:
+            raise ValueError(f"batch_size must be <= n_samples={n_samples}; got {batch_size}")
+        epochs = iterations * batch_size / n_samples
+    return AdamWTimescale(iterations, epochs, exact)
+
+
+#: Learning-rate schedules of :func:`lr_schedule`.
+SCHEDULES = ("constant", "cosine", "linear")
+
+
+def lr_schedule(kind: str, lr, steps) -> np.ndarray:
+    r"""The learning rate of each of ``steps`` steps under a schedule with peak ``lr``.
+
+    Step :math:`k = 0,\dots,T-1` gets :math:`\eta_k = \eta\,s(k/T)` with the multiplier
+    :math:`s(x) = 1` (``"constant"``), :math:`s(x) = \frac12(1+\cos\pi x)` (``"cosine"``,
+    Loshchilov & Hutter's annealing without restarts, as ``torch.optim.lr_scheduler.
+    CosineAnnealingLR`` with ``T_max=T``) or :math:`s(x) = 1-x` (``"linear"``, linear to
+    zero).  The first step uses the peak rate.
+
+    Parameters
+    ----------
+    kind : {"constant", "cosine", "linear"}
+    lr : float
+        Peak learning rate :math:`\eta > 0`.
+    steps : int
+        Number of steps :math:`T \ge 1`.
+
+    Returns
+    -------
+    ndarray
+        Shape ``(steps,)``.
+
+    Examples
+    --------
+    >>> lr_schedule("linear", 1.0, 4).tolist()
+    [1.0, 0.75, 0.5, 0.25]
+    """
+    lr = _check_lr(lr)
+    steps = check_positive_int(steps, "steps")
+    x = np.arange(steps) / steps
+    if kind == "constant":
+        mult = np.ones(steps)
+    elif kind == "cosine":
+        mult = 0.5 * (1.0 + np.cos(np.pi * x))
+    elif kind == "linear":
+        mult = 1.0 - x
+    else:
+        raise ValueError(f"kind must be one of {SCHEDULES}; got {kind!r}")
+    return lr * mult
+
+
+def _check_schedule(lrs, weight_decay, coupled) -> np.ndarray:
+    lrs = check_lambdas(lrs, "lrs")
+    weight_decay = check_lambda(weight_decay, "weight_decay")
+    if not isinstance(coupled, (bool, np.bool_)):
+        raise ValueError(f"coupled must be True or False; got {coupled!r}")
+    shrink = lrs * weight_decay if coupled else np.full_like(lrs, lrs.max() * weight_decay)
+    if np.any(shrink >= 1):
+        raise ValueError(f"lr * weight_decay must be < 1 at every step; got maximum {shrink.max()}")
+    return shrink
+
+
+def decay_factor_along_schedule(lrs, weight_decay, *, coupled: bool = True) -> np.ndarray:
+    r"""Cumulative shrinkage :math:`D_t = \prod_{s\le t}(1-\kappa_s)` of the initial weights.
+
+    With decoupled decay and a learning-rate schedule :math:`\eta_1,\dots,\eta_T`, the
+    weights shrink by :math:`1-\kappa_t` at step :math:`t`:
+
+    * ``coupled=True`` — :math:`\kappa_t = \eta_t\lambda`, PyTorch's ``AdamW`` with a
+      scheduler (the decay follows the schedule).  This is also Loshchilov & Hutter's
+      AdamW, whose decay is multiplied by the schedule multiplier :math:`\eta_t/\eta_{\max}`
+      but not by the peak rate: their :math:`\lambda_\text{LH}` is :math:`\eta_{\max}\lambda`.
+    * ``coupled=False`` — :math:`\kappa_t = \eta_{\max}\lambda` at every step: a constant
+      decay that ignores the schedule (what a per-step decay applied outside the
+      scheduler does).
+
+    The contribution of the initial weights to :math:`w_T` is :math:`D_T w_0`.
+
+    Parameters
+    ----------
+    lrs : array_like
+        The learning rate of each step, e.g. :func:`lr_schedule`.
+    weight_decay : float
+        PyTorch's ``weight_decay`` :math:`\lambda`.
+    coupled : bool, default True
+
+    Returns
+    -------
+    ndarray
+        Shape ``(T + 1,)``: :math:`D_0 = 1, D_1, \dots, D_T`.
+
+    Examples
+    --------
+    >>> decay_factor_along_schedule([0.1, 0.1], 1.0).round(4).tolist()
+    [1.0, 0.9, 0.81]
+    """
+    shrink = _check_schedule(lrs, weight_decay, coupled)
+    return np.concatenate([[1.0], np.cumprod(1.0 - shrink)])
+
+
+def update_weights_along_schedule(lrs, weight_decay, *, coupled: bool = True) -> np.ndarray:
+    r"""Weight :math:`c_s` of each step's update :math:`u_s` in the final weights :math:`w_T`.
+
+    Unrolling :math:`w_t = (1-\kappa_t)w_{t-1} - \eta_t u_t` (with :math:`\kappa_t` as in
+    :func:`decay_factor_along_schedule`) gives
+
+    .. math:: w_T = D_T\,w_0 - \sum_{s=1}^{T} c_s u_s, \qquad
+              c_s = \eta_s\prod_{r=s+1}^{T}(1-\kappa_r).
+
+    With a constant rate and coupled decay, :math:`c_s = \eta(1-\eta\lambda)^{T-s}`: the
+    exponential moving average of :func:`adamw_timescale`.  Under a decaying schedule
+    the profile tells which part of training the final weights remember.
+
+    Parameters
+    ----------
+    lrs : array_like
+        The learning rate of each step.
+    weight_decay : float
+        PyTorch's ``weight_decay`` :math:`\lambda`.
+    coupled : bool, default True
+        Whether the decay follows the schedule (see :func:`decay_factor_along_schedule`).
+
+    Returns
+    -------
+    ndarray
+        Shape ``(T,)``: :math:`c_1,\dots,c_T`.
+
+    Examples
+    --------
+    >>> update_weights_along_schedule([0.1, 0.1], 1.0).round(4).tolist()
+    [0.09, 0.1]
+    """
+    shrink = _check_schedule(lrs, weight_decay, coupled)
+    lrs = np.asarray(lrs, dtype=float)
+    # prod_{r > s} (1 - kappa_r), computed from the end
+    after = np.concatenate([np.cumprod((1.0 - shrink)[::-1])[::-1][1:], [1.0]])
+    return lrs * after
+
+
+#: Optimisers of :func:`equilibrium_angular_update` and :func:`equilibrium_norm`.
+EQUILIBRIUM_OPTIMIZERS = ("sgd", "sgdw", "adamw")
+
+
+def _check_equilibrium(lr, weight_decay, optimizer, momentum):
+    lr = _check_lr(lr)
+    weight_decay = check_positive_float(weight_decay, "weight_decay")
+    momentum = check_probability(momentum, "momentum")
+    if optimizer not in EQUILIBRIUM_OPTIMIZERS:
+        raise ValueError(f"optimizer must be one of {EQUILIBRIUM_OPTIMIZERS}; got {optimizer!r}")
+    if lr * weight_decay >= 1:
+        raise ValueError(f"lr * weight_decay must be < 1; got {lr * weight_decay}")
+    return lr, weight_decay, momentum
+
+
+def equilibrium_angular_update(lr, weight_decay, *, optimizer: str = "sgd", momentum=0.0) -> float:
+    r"""Expected angle (radians) a scale-invariant weight turns per step at equilibrium.
+
+    For a weight followed by a normalisation layer the gradient is orthogonal to
+    :math:`w`, so a step changes :math:`\lVert w\rVert^2` by
+    :math:`-(2\eta\lambda-\eta^2\lambda^2)\lVert w\rVert^2 + \eta^2\lVert\Delta\rVert^2`
+    (decay shrinks, the update grows it).  At equilibrium the two balance.  In the
+    random-walk model of Kosson et al. (2024) (updates uncorrelated between steps), to
+    first order in :math:`\eta\lambda`, the angular update
+    :math:`\eta\lVert\Delta_t\rVert/\lVert w_t\rVert` is
+
+    * ``"sgd"`` (``torch.optim.SGD``, penalty gradient through the momentum
+      :math:`\mu`): :math:`\sqrt{2\eta\lambda/(1+\mu)}`;
+    * ``"sgdw"`` (decoupled decay, :class:`SGDW`): :math:`\sqrt{2\eta\lambda(1-\mu)/(1+\mu)}`;
+    * ``"adamw"`` (``momentum`` is :math:`\beta_1`):
+      :math:`\sqrt{2\eta\lambda(1-\beta_1)/(1+\beta_1)}`.
+
+    All three are :math:`\sqrt{2\eta\lambda}` without momentum; the gradient's size drops
+    out.  (Exactly, for :math:`\mu = 0`, the angle is :math:`\arccos(1-\eta\lambda)`.)
+
+    Parameters
+    ----------
+    lr : float
+        Learning rate :math:`\eta` (Adam's :math:`\eta` for ``"adamw"``).
+    weight_decay : float
+        PyTorch's ``weight_decay`` :math:`\lambda > 0`.
+    optimizer : {"sgd", "sgdw", "adamw"}
+    momentum : float, default 0
+        :math:`\mu` for SGD, :math:`\beta_1` for AdamW, in ``[0, 1)``.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> round(equilibrium_angular_update(0.1, 5e-4), 4)
+    0.01
+    """
+    lr, weight_decay, mu = _check_equilibrium(lr, weight_decay, optimizer, momentum)
+    if optimizer == "sgd":
+        return math.sqrt(2 * lr * weight_decay / (1 + mu))
+    return math.sqrt(2 * lr * weight_decay * (1 - mu) / (1 + mu))
+
+
+def equilibrium_norm(
+    lr,
+    weight_decay,
+    *,
+    optimizer: str = "sgd",
+    momentum=0.0,
+    grad_norm=None,
+    n_elements=None,
+) -> float:
+    r"""Equilibrium norm :math:`\lVert w\rVert` of a scale-invariant weight.
+
+    Balance of decay and update (see :func:`equilibrium_angular_update`), to first order
+    in :math:`\eta\lambda`, in the random-walk model:
+
+    * SGD: the gradient of a scale-invariant weight is :math:`\tilde g/\lVert w\rVert`,
+      with :math:`\tilde g` the gradient at the unit-norm weight (``grad_norm`` is its
+      root-mean-square norm).  Without momentum
+      :math:`2\eta\lambda\lVert w\rVert^2 = \eta^2\lVert\tilde g\rVert^2/\lVert w\rVert^2`,
+
+      .. math:: \lVert w\rVert^2 = \lVert\tilde g\rVert\sqrt{\eta/(2\lambda)}
+                \quad(\text{van Laarhoven 2017}).
+
+      With momentum :math:`\mu` the factor :math:`2\lambda` becomes :math:`2\lambda(1-\mu)`
+      (``"sgd"``) or :math:`2\lambda(1-\mu)^2` (``"sgdw"``).
+    * AdamW: the update :math:`\hat m/\sqrt{\hat v}` has about unit size per coordinate
+      whatever :math:`\lVert w\rVert`, so a weight with ``n_elements`` :math:`C`
+      coordinates has :math:`\lVert w\rVert^2 = \eta C/(2\lambda)`, independent of the
+      gradient and of :math:`\beta_1`.
+
+    Parameters
+    ----------
+    lr, weight_decay : float
+        :math:`\eta` and PyTorch's ``weight_decay`` :math:`\lambda > 0`.
+    optimizer : {"sgd", "sgdw", "adamw"}
+    momentum : float, default 0
+        :math:`\mu` (SGD) or :math:`\beta_1` (AdamW, unused).
+    grad_norm : float
+        Required for the SGD variants: RMS norm of the gradient at unit weight norm.
+    n_elements : int
+        Required for ``"adamw"``: number of coordinates :math:`C`.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> norm = equilibrium_norm(
+    ...     1e-3, 0.1, optimizer="adamw", n_elements=2000
+    ... )
+    >>> round(norm, 4)
+    3.1623
+    """
+    lr, weight_decay, mu = _check_equilibrium(lr, weight_decay, optimizer, momentum)
+    if optimizer == "adamw":
+        if n_elements is None:
+            raise ValueError("n_elements must be given for optimizer 'adamw'; got None")
+        c = check_positive_int(n_elements, "n_elements")
+        return math.sqrt(lr * c / (2 * weight_decay))
+    if grad_norm is None:
+        raise ValueError(f"grad_norm must be given for optimizer {optimizer!r}; got None")
+    g = check_positive_float(grad_norm, "grad_norm")
+    damping = (1 - mu) if optimizer == "sgd" else (1 - mu) ** 2
+    return math.sqrt(g * math.sqrt(lr / (2 * weight_decay * damping)))
+
+
+def angle_between(a, b) -> float:
+    r"""Angle (radians, in :math:`[0, \pi]`) between two arrays seen as flat vectors.
+
+    Computed as :math:`\operatorname{atan2}(\lVert a\times b\rVert, a\cdot b)` in float64
+    (:math:`\lVert a\rVert^2\lVert b\rVert^2 - (a\cdot b)^2` under the root), accurate for
+    small angles, unlike :math:`\arccos` of the cosine.
+
+    Parameters
+    ----------
+    a, b : array_like or torch.Tensor
+        Same number of elements, both non-zero.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> round(angle_between([1.0, 0.0], [1.0, 1.0]), 4)
+    0.7854
+    """
+    a = torch.as_tensor(a).detach().double().reshape(-1)
+    b = torch.as_tensor(b).detach().double().reshape(-1)
+    if a.shape != b.shape:
+        raise ValueError(f"a and b must have the same number of elements; got {a.numel()} and {b.numel()}")
+    na, nb = float(a.norm()), float(b.norm())
+    if not (math.isfinite(na) and math.isfinite(nb)) or na == 0 or nb == 0:
+        raise ValueError(f"a and b must be finite and non-zero; got norms {na} and {nb}")
+    a, b = a / na, b / nb
+    dot = float(a @ b)
+    cross = float((a - dot * b).norm())  # = sin(angle) for unit vectors
+    return math.atan2(cross, dot)

@@ -144,10 +144,13 @@ def png_info(data: bytes) -> dict:
     >>> import matplotlib.pyplot as plt
     >>> fig = plt.figure(figsize=(2, 1))
     >>> buffer = io.BytesIO()
-    >>> fig.savefig(buffer, format="png", dpi=50, metadata={FONT_SIZE_KEY: "9"})
+    >>> metadata = {FONT_SIZE_KEY: "9"}
+    >>> fig.savefig(buffer, format="png", dpi=50, metadata=metadata)
     >>> info = png_info(buffer.getvalue())
-    >>> info["width"], info["height"], round(info["dpi"]), info["text"][FONT_SIZE_KEY]
-    (100, 50, 50, '9')
+    >>> info["width"], info["height"], round(info["dpi"])
+    (100, 50, 50)
+    >>> info["text"][FONT_SIZE_KEY]
+    '9'
     >>> plt.close(fig)
     """
     import struct
@@ -229,7 +232,11 @@ def use_book_style() -> None:
     if shell is not None and hasattr(shell, "display_formatter"):
         from matplotlib.figure import Figure
 
-        if mpl.get_backend(auto_select=False) in ("inline", "module://matplotlib_inline.backend_inline"):
+        try:
+            backend = mpl.get_backend(auto_select=False)  # matplotlib >= 3.10
+        except TypeError:  # pragma: no cover - older matplotlib
+            backend = mpl.rcParams._get("backend")
+        if backend in ("inline", "module://matplotlib_inline.backend_inline"):
             # loading the inline backend configures the figure formatters: do it before ours
             import matplotlib_inline.backend_inline  # noqa: F401
 

@@ -25,8 +25,8 @@ setting                     effect                               needed for
                             size
 ``torch.set_num_threads``   one thread: no dependence on the     every torch computation
 ``(1)``                     core count
-``NPY_DISABLE_CPU_FEATURES  numpy's loops (``exp``, ``sin``,     data generated with numpy
-= X86_V3 X86_V4 ...``       ...) at numpy's baseline             that a network trains on
+``NPY_DISABLE_CPU_``         numpy's loops (``exp``, ``sin``,     data generated with numpy
+``FEATURES=X86_V3 ...``     ...) at numpy's baseline             that a network trains on
 ==========================  ===================================  ===========================
 
 The environment variables only act if they are set before the library loads its kernels,
@@ -106,7 +106,10 @@ def pin_numerics(*, threads: int = 1) -> dict[str, object]:
     ...     "import weightdecay as wd; wd.reproducibility.pin_numerics(); "
     ...     "import torch; print(torch.backends.cpu.get_cpu_capability())"
     ... )
-    >>> subprocess.run([sys.executable, "-c", program], capture_output=True, text=True).stdout.strip()
+    >>> run = subprocess.run(
+    ...     [sys.executable, "-c", program], capture_output=True, text=True
+    ... )
+    >>> run.stdout.strip()
     'DEFAULT'
     """
     if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:

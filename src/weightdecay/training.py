@@ -24,7 +24,7 @@ from torch import nn
 
 from .validation import check_positive_int, check_probability
 
-__all__ = ["mlp", "as_tensors", "evaluate", "layer_gradient_norms", "RecordMetrics", "train"]
+__all__ = ["mlp", "as_tensors", "model_dtype_device", "evaluate", "layer_gradient_norms", "RecordMetrics", "train"]
 
 
 def mlp(
@@ -56,29 +56,40 @@ def mlp(
     return nn.Sequential(*layers)
 
 
-def as_tensors(data, device=None) -> tuple[torch.Tensor, torch.Tensor]:
+def as_tensors(data, device=None, dtype=torch.float32) -> tuple[torch.Tensor, torch.Tensor]:
     """Convert a pair ``(X, y)`` of arrays or tensors to tensors on ``device``.
 
-    Floating inputs become float32; integer targets int64 (class labels), floating targets
-    float32 (regression).
+    Inputs become ``dtype`` (float32 by default; pass the model's, see
+    :func:`model_dtype_device`); integer targets int64 (class labels), floating targets
+    ``dtype`` (regression).
     """
     if not (isinstance(data, (tuple, list)) and len(data) == 2):
         raise ValueError(f"data must be a pair (X, y); got {type(data).__name__}")
     X, y = (torch.as_tensor(np.asarray(a) if not torch.is_tensor(a) else a) for a in data)
     if X.shape[0] != y.shape[0]:
         raise ValueError(f"X and y must have the same first dimension; got {tuple(X.shape)} and {tuple(y.shape)}")
-    X = X.float()
-    y = y.long() if not torch.is_floating_point(y) else y.float()
+    if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
+        raise ValueError(f"dtype must be a floating torch dtype; got {dtype!r}")
+    X = X.to(dtype)
+    y = y.long() if not torch.is_floating_point(y) else y.to(dtype)
     if not torch.isfinite(X).all():
         raise ValueError("X must contain only finite values")
     return X.to(device), y.to(device)
 
 
+def model_dtype_device(model: nn.Module) -> tuple[torch.dtype, torch.device]:
+    """Floating dtype and device of a model's parameters (what its inputs must match)."""
+    for p in model.parameters():
+        if p.is_floating_point():
+            return p.dtype, p.device
+    raise ValueError("model must have floating-point parameters")
+
+
 @torch.no_grad()
 def evaluate(model: nn.Module, data, loss_fn: Callable | None = None, batch_size: int = 4096) -> dict:
     """Mean loss (and accuracy, for integer labels) of ``model`` on ``data`` in eval mode."""
-    device = next(model.parameters()).device
-    X, y = as_tensors(data, device)
+    dtype, device = model_dtype_device(model)
+    X, y = as_tensors(data, device, dtype)
     loss_fn = loss_fn or nn.functional.cross_entropy
     was_training = model.training
     model.eval()
@@ -124,7 +135,7 @@ def layer_gradient_norms(model: nn.Module, data, loss_fn: Callable | None = None
     layers = [m for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d))]
     if not layers:
         raise ValueError(f"model must contain nn.Linear or nn.Conv layers; got {type(model).__name__}")
-    X, y = as_tensors(data, layers[0].weight.device)
+    X, y = as_tensors(data, layers[0].weight.device, layers[0].weight.dtype)
     loss_fn = loss_fn or nn.functional.cross_entropy
     loss = loss_fn(model(X), y)
     grads = torch.autograd.grad(loss, [m.weight for m in layers])
@@ -197,8 +208,8 @@ def train(
     """
     epochs = check_positive_int(epochs, "epochs")
     batch_size = check_positive_int(batch_size, "batch_size")
-    device = next(model.parameters()).device
-    X, y = as_tensors(train_data, device)
+    dtype, device = model_dtype_device(model)
+    X, y = as_tensors(train_data, device, dtype)
     loss_fn = loss_fn or nn.functional.cross_entropy
     callbacks = list(callbacks)
     generator = torch.Generator().manual_seed(int(seed))
