@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard book/chapters/*.ipynb))
 NBVAL_FLAGS := --nbval --nbval-current-env --nbval-sanitize-with book/nbval_sanitize.cfg --nbval-cell-timeout=600 -p no:cacheprovider
 
-.PHONY: help setup test test-unit test-notebooks test-portable book execute format lab kernel benchmarks clean gpu-wheels gpu-run
+.PHONY: help setup test lint test-unit test-notebooks test-portable book execute format lab kernel benchmarks clean gpu-wheels gpu-run
 
 help:
 	@echo "make test        unit tests of the package + strict nbval over every chapter"
@@ -17,6 +17,7 @@ help:
 	@echo "make execute     re-execute every chapter in place (refresh stored outputs)"
 	@echo "make lab         open the chapters in JupyterLab (installs the 'weightdecay' kernel)"
 	@echo "make kernel      register .venv as the Jupyter kernel 'weightdecay' (for any Jupyter)"
+	@echo "make lint        ruff: pyflakes errors and import order in src, tests, benchmarks"
 	@echo "make format      format the chapters' code cells to the site's column (ruff)"
 	@echo "make benchmarks  run the benchmarks in benchmarks/ (prints ratios against peers)"
 	@echo "make clean       remove _build and caches (keeps .venv)"
@@ -38,7 +39,11 @@ NUMBA_WARM = $(BIN)/python -c "import weightdecay.linear as l; print(f'numba sol
 
 setup: $(STAMP)
 
-test: test-unit test-notebooks
+test: lint test-unit test-notebooks
+
+# pyflakes errors and import order (settings in pyproject.toml).
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
 
 # Unit tests, and the >>> examples of the package's docstrings as doctests.
 test-unit: $(STAMP)

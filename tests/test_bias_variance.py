@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import scipy.linalg
 from hypothesis import given, settings
 from hypothesis import strategies as st
-import scipy.linalg
 from scipy.optimize import approx_fprime, check_grad, minimize_scalar
 
 from weightdecay import bias_variance as bv

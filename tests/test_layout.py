@@ -16,9 +16,9 @@ without a browser:
 from __future__ import annotations
 
 import base64
+import re
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import nbformat
@@ -28,7 +28,7 @@ import weightdecay as wd
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "book" / "chapters").glob("*.ipynb"))
-WIDTH = tomllib.loads((ROOT / "book" / "ruff.toml").read_text())["line-length"]
+WIDTH = int(re.search(r"^line-length\s*=\s*(\d+)", (ROOT / "book" / "ruff.toml").read_text(), re.M)[1])
 
 
 def _code_cells(path):

@@ -5,8 +5,8 @@ from hypothesis import strategies as st
 from sklearn.linear_model import Lasso, LogisticRegression
 
 from weightdecay import overfitting as of
-from weightdecay.stats import median_ci
 from weightdecay.linear import ridge, ridge_df, standardize
+from weightdecay.stats import median_ci
 
 
 @pytest.fixture(scope="module")

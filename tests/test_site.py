@@ -38,8 +38,8 @@ from __future__ import annotations
 import base64
 import contextlib
 import functools
-import re
 import os
+import re
 import shutil
 import threading
 from dataclasses import dataclass, field
