@@ -82,3 +82,13 @@ def test_check_positive_int_and_float():
     assert v.check_positive_float(0, "t", allow_zero=True) == 0.0
     with pytest.raises(ValueError, match="t must be > 0; got 0.0"):
         v.check_positive_float(0, "t")
+
+
+def test_check_seeds_is_the_one_seed_check():
+    from weightdecay.validation import check_seeds
+
+    assert check_seeds(range(3)) == (0, 1, 2)
+    assert check_seeds([5]) == (5,)
+    for bad in ([], [-1], [1.5], "01", 3, [True]):
+        with pytest.raises(ValueError, match="seed"):
+            check_seeds(bad)

@@ -66,6 +66,7 @@ from .validation import (
     check_positive_float,
     check_positive_int,
     check_probability,
+    check_seeds,
 )
 
 __all__ = [
@@ -142,11 +143,7 @@ def _check_betas(betas) -> tuple[float, float]:
     return check_probability(b1, "betas[0]"), check_probability(b2, "betas[1]")
 
 
-def _check_seeds(seeds) -> tuple[int, ...]:
-    seeds = tuple(check_positive_int(s, "seed", minimum=0) for s in seeds)
-    if not seeds:
-        raise ValueError("seeds must contain at least one seed; got none")
-    return seeds
+_check_seeds = check_seeds  # the one seed check, in weightdecay.validation
 
 
 @contextlib.contextmanager

@@ -21,6 +21,7 @@ __all__ = [
     "check_probability",
     "check_positive_int",
     "check_positive_float",
+    "check_seeds",
 ]
 
 
@@ -151,3 +152,13 @@ def check_positive_float(x, name: str, *, allow_zero: bool = False) -> float:
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{name} must be {bound}; got {value}")
     return value
+
+
+def check_seeds(seeds, name: str = "seeds") -> tuple[int, ...]:
+    """A non-empty sequence of non-negative integer seeds, as a tuple."""
+    if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__iter__"):
+        raise ValueError(f"{name} must be a sequence of integers >= 0; got {_describe(seeds)}")
+    seeds = tuple(check_positive_int(s, "seed", minimum=0) for s in seeds)
+    if not seeds:
+        raise ValueError(f"{name} must contain at least one seed; got none")
+    return seeds

@@ -37,7 +37,7 @@ except ImportError:  # pragma: no cover
         return nullcontext()
 
 from ..linear import cross_validate_ridge, ridge_path
-from ..validation import check_lambdas, check_positive_float, check_positive_int
+from ..validation import check_lambdas, check_positive_float, check_positive_int, check_seeds
 
 __all__ = [
     "R2",
@@ -161,13 +161,6 @@ def ridge_excess_risk(X, y, w_star, lams) -> np.ndarray:
     return np.sum((W - np.asarray(w_star, dtype=float)) ** 2, axis=1)
 
 
-def _check_seeds(seeds):
-    seeds = list(seeds)
-    if not seeds:
-        raise ValueError("seeds must not be empty")
-    return seeds
-
-
 def gamma_sweep(gammas, lams, seeds, *, n: int = N_TRAIN, r2: float = R2, sigma2: float = SIGMA2):
     r"""Excess risk of ridge over a grid of γ = p/n, for several λ and seeds.
 
@@ -197,7 +190,7 @@ def gamma_sweep(gammas, lams, seeds, *, n: int = N_TRAIN, r2: float = R2, sigma2
         lams = np.broadcast_to(lams, (p_values.size, lams.size))
     if lams.ndim != 2 or lams.shape[0] != p_values.size:
         raise ValueError(f"lams must have shape (L,) or ({p_values.size}, L); got {lams.shape}")
-    seeds = _check_seeds(seeds)
+    seeds = check_seeds(seeds)
     out = np.empty((len(seeds), p_values.size, lams.shape[1]))
     for s, seed in enumerate(seeds):
         for i, p in enumerate(p_values):
@@ -232,7 +225,7 @@ def cv_gamma_sweep(
     p_values = n_features_for(gammas, n)
     lam_grid = check_lambdas(lam_grid, "lam_grid")
     k = check_positive_int(k, "k", minimum=2)
-    seeds = _check_seeds(seeds)
+    seeds = check_seeds(seeds)
     risk = np.empty((len(seeds), p_values.size))
     lam = np.empty_like(risk)
     for s, seed in enumerate(seeds):
@@ -307,7 +300,7 @@ def random_features_risk(
     d = check_positive_int(d, "d")
     sigma2 = check_positive_float(sigma2, "sigma2", allow_zero=True)
     n_test = check_positive_int(n_test, "n_test")
-    seeds = _check_seeds(seeds)
+    seeds = check_seeds(seeds)
     out = np.empty((len(seeds), n_features.size, lams.size))
     for s, seed in enumerate(seeds):
         rng = _rng(seed)
