@@ -41,18 +41,22 @@ setup: $(STAMP)
 
 test: lint test-unit test-notebooks
 
+# Progress bars (weightdecay.progress) show timings: off wherever outputs are stored or
+# compared.  `make lab` leaves them on.
+QUIET := WEIGHTDECAY_PROGRESS=0
+
 # pyflakes errors and import order (settings in pyproject.toml).
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 
 # Unit tests, and the >>> examples of the package's docstrings as doctests.
 test-unit: $(STAMP)
-	MPLBACKEND=Agg $(BIN)/python -m pytest tests -q
-	MPLBACKEND=Agg $(BIN)/python -m pytest --doctest-modules src/weightdecay -q -p no:cacheprovider
+	$(QUIET) MPLBACKEND=Agg $(BIN)/python -m pytest tests -q
+	$(QUIET) MPLBACKEND=Agg $(BIN)/python -m pytest --doctest-modules src/weightdecay -q -p no:cacheprovider
 
 test-notebooks: $(STAMP)
 	$(NUMBA_WARM)
-	env -u MPLBACKEND $(BIN)/python -m pytest $(NBVAL_FLAGS) -q $(NOTEBOOKS)
+	env -u MPLBACKEND $(QUIET) $(BIN)/python -m pytest $(NBVAL_FLAGS) -q $(NOTEBOOKS)
 
 # The stored outputs must not depend on the machine that wrote them.  Each chapter pins
 # PyTorch's and numpy's kernels in its first cell (weightdecay.reproducibility.pin_numerics);
@@ -72,7 +76,7 @@ PORTABLE_ENV := ATEN_CPU_CAPABILITY=avx2 MKL_ENABLE_INSTRUCTIONS=SSE4_2 ONEDNN_M
 
 test-portable: $(STAMP)
 	env $(PORTABLE_ENV) OPENBLAS_CORETYPE=$${OPENBLAS_CORETYPE:-Nehalem} $(NUMBA_WARM)
-	env -u MPLBACKEND $(PORTABLE_ENV) OPENBLAS_CORETYPE=$${OPENBLAS_CORETYPE:-Nehalem} \
+	env -u MPLBACKEND $(QUIET) $(PORTABLE_ENV) OPENBLAS_CORETYPE=$${OPENBLAS_CORETYPE:-Nehalem} \
 	  $(BIN)/python -m pytest $(NBVAL_FLAGS) -q $(NOTEBOOKS)
 
 book: $(STAMP)
@@ -83,7 +87,7 @@ execute: $(STAMP)
 	@$(NUMBA_WARM)
 	@for nb in $(or $(NB),$(NOTEBOOKS)); do \
 	  echo "executing $$nb"; \
-	  ( cd $$(dirname $$nb) && ../../$(BIN)/jupyter execute --inplace --timeout=1200 $$(basename $$nb) ) || exit 1; \
+	  ( cd $$(dirname $$nb) && $(QUIET) ../../$(BIN)/jupyter execute --inplace --timeout=1200 $$(basename $$nb) ) || exit 1; \
 	  $(BIN)/python -c "$$STRIP_TIMESTAMPS" $$nb || exit 1; \
 	done
 

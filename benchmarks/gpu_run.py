@@ -220,6 +220,7 @@ def execute(nb, cwd: Path, deadline: float, log: Log) -> str | None:
     import nbclient
 
     os.environ.pop("MPLBACKEND", None)  # the chapter's figures need the inline backend
+    os.environ["WEIGHTDECAY_PROGRESS"] = "0"  # no progress bars in the stored outputs (as in make execute)
     os.environ.setdefault("JUPYTER_PLATFORM_DIRS", "1")
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     tmp = Path(tempfile.mkdtemp(prefix="gpu_run_kernel_"))
@@ -287,7 +288,7 @@ def target_lines(rows: list[dict], *, dry_run: bool) -> list[str]:
 def run_benchmark(out: Path, dry_run: bool, timeout: float, log: Log) -> list[dict] | None:
     cmd = [sys.executable, str(BENCHMARK), "--csv", str(out / BENCH_CSV)] + (["--dry-run"] if dry_run else [])
     log(f"$ {' '.join(cmd[1:])}   (at most {timeout:.0f} s)")
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "WEIGHTDECAY_PROGRESS": "0"}  # no bars in benchmark.txt
     with open(out / BENCH_TXT, "w") as f:
         try:
             proc = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, timeout=timeout, env=env, cwd=ROOT)

@@ -249,7 +249,7 @@ def test_monte_carlo_custom_fit_equals_vectorised_ridge():
     X, beta = _problem(20, 4, seed=13)
     lams = [0.0, 0.3]
     default = bv.monte_carlo_risk(X, beta, 1.0, lams, 50, rng=14, target="fit")
-    custom = bv.monte_carlo_risk(X, beta, 1.0, lams, 50, rng=14, target="fit", fit=lambda X, y: ridge_path(X, y, lams))
+    custom = bv.monte_carlo_risk(X, beta, 1.0, lams, 50, rng=14, target="fit", fit=lambda X, y: ridge_path(X, y, lams)[1])
     np.testing.assert_allclose(custom.mse, default.mse, rtol=1e-10)
     np.testing.assert_allclose(custom.variance, default.variance, rtol=1e-10)
     again = bv.monte_carlo_risk(X, beta, 1.0, lams, 50, rng=14, target="fit")
@@ -301,7 +301,7 @@ def test_ridge_shrinks_but_is_never_sparse():
     X = bv.equicorrelated_design(50, 6, 0.5, rng)
     y = X @ np.array([2.0, 0.0, 0.0, -1.0, 0.5, 0.0]) + rng.standard_normal(50)
     lams = np.logspace(-4, 6, 41)
-    W = ridge_path(X, y, lams)
+    _, W = ridge_path(X, y, lams)
     assert np.count_nonzero(W == 0.0) == 0
     norms = np.linalg.norm(W, axis=1)
     assert np.all(np.diff(norms) < 0)  # ‖ŵ(λ)‖ strictly decreases in λ
@@ -314,7 +314,7 @@ def test_ridge_large_lambda_limit_is_order_one_over_lambda():
     c = X.T @ y / 40
     G = X.T @ X / 40
     lams = np.array([1e2, 1e4, 1e6])
-    W = ridge_path(X, y, lams)
+    _, W = ridge_path(X, y, lams)
     gaps = np.linalg.norm(lams[:, None] * W - c, axis=1)
     assert np.all(np.diff(np.log10(gaps)) == pytest.approx(-2.0, abs=0.05))  # error ∝ 1/λ
     np.testing.assert_allclose(lams[-1] * (lams[-1] * W[-1] - c), -G @ c, rtol=1e-4)
@@ -454,3 +454,14 @@ _Y = _X @ _BETA
 def test_invalid_input_raises_value_error(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+@pytest.mark.parametrize("custom", [False, True])
+def test_monte_carlo_progress_bar_does_not_change_the_numbers(custom):
+    X, beta = _problem(15, 3, seed=16)
+    lams = [0.0, 0.5]
+    fit = (lambda X, y: np.stack([ridge(X, y, lam) for lam in lams])) if custom else None
+    quiet = bv.monte_carlo_risk(X, beta, 1.0, lams, 20, rng=17, fit=fit, progress=False)
+    shown = bv.monte_carlo_risk(X, beta, 1.0, lams, 20, rng=17, fit=fit, progress=True)
+    for field in ("bias2", "variance", "mse", "mse_se"):
+        np.testing.assert_array_equal(getattr(shown, field), getattr(quiet, field))

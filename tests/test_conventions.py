@@ -76,3 +76,25 @@ def test_bad_inputs():
         cv.lam_from_sklearn_ridge_alpha(1.0, 0)
     with pytest.raises(ValueError, match="alpha must be finite"):
         cv.lam_from_sklearn_lasso_alpha(np.nan)
+    with pytest.raises(ValueError, match="l2 must be >= 0"):
+        cv.lam_from_keras_l2(-1.0)
+    with pytest.raises(ValueError, match="lam must be >= 0"):
+        cv.sklearn_ridge_alpha_from_lam(-1.0, 10)
+    with pytest.raises(ValueError, match="loss must be one of"):
+        cv.keras_l2_from_lam(0.1, loss="mae")
+
+
+@pytest.mark.parametrize(
+    "forward, inverse, kwargs",
+    [
+        (cv.lam_from_torch_weight_decay, cv.torch_weight_decay_from_lam, {"loss": "mse"}),
+        (cv.lam_from_torch_weight_decay, cv.torch_weight_decay_from_lam, {"loss": "half_mse"}),
+        (cv.lam_from_keras_l2, cv.keras_l2_from_lam, {"loss": "mse"}),
+        (cv.lam_from_keras_l2, cv.keras_l2_from_lam, {"loss": "half_mse"}),
+        (cv.lam_from_sklearn_lasso_alpha, cv.sklearn_lasso_alpha_from_lam, {}),
+    ],
+)
+def test_each_pair_of_conversions_are_inverses(forward, inverse, kwargs):
+    for value in (0.0, 1e-4, 0.3, 7.0):
+        assert inverse(forward(value, **kwargs), **kwargs) == pytest.approx(value, rel=1e-15)
+    assert cv.sklearn_ridge_alpha_from_lam(cv.lam_from_sklearn_ridge_alpha(3.0, 7), 7) == pytest.approx(3.0)

@@ -581,3 +581,24 @@ def test_mc_dropout_predict_follows_a_float64_model():
     X = np.random.default_rng(0).normal(size=(5, 3)).astype(np.float32)
     out = D.mc_dropout_predict(model, X, 50, seed=0)
     assert out.dtype == np.float64 and out.shape == (5, 2)
+
+
+def test_progress_bars_show_but_do_not_change_the_numbers(capsys):
+    kwargs = dict(seeds=(0, 1), epochs=2, n_samples=100, hidden=(8,))
+    on = D.mnist1d_dropout_experiment((0.0, 0.5), progress=True, **kwargs)
+    assert "dropout runs" in capsys.readouterr().err
+    off = D.mnist1d_dropout_experiment((0.0, 0.5), progress=False, **kwargs)
+    assert capsys.readouterr().err == ""
+    for key in D.CURVE_KEYS:
+        np.testing.assert_array_equal(on.curve(key), off.curve(key))
+    X_raw, y_raw, _ = _problem(n=60, d=3, seed=6)
+    X, y, _ = standardize(X_raw, y_raw)
+    fit = dict(epochs=3, lr=0.05, batch_size=20)
+    W_on = D.fit_linear_dropout_seeds(X, y, 0.3, (0, 1), progress=True, **fit)
+    assert "seeds" in capsys.readouterr().err
+    W_off = D.fit_linear_dropout_seeds(X, y, 0.3, (0, 1), progress=False, **fit)
+    np.testing.assert_array_equal(W_on, W_off)
+    w_on = D.fit_linear_dropout(X, y, 0.3, seed=1, progress=True, **fit)
+    assert "epochs" in capsys.readouterr().err
+    np.testing.assert_array_equal(w_on, D.fit_linear_dropout(X, y, 0.3, seed=1, progress=False, **fit))
+    np.testing.assert_array_equal(w_on, W_off[1])

@@ -113,8 +113,8 @@ def test_ridge_at_one_over_lr_t_is_close_to_early_stopping():
     errors = []
     for t in [2, 10, 50, 250]:
         w_gd = ES.gd_path(X, y, lr, [t])[0]
-        w_ridge = ridge_path(X, y, [ES.equivalent_ridge_lambda(lr, t)])[0]
-        w_far = ridge_path(X, y, [100 * ES.equivalent_ridge_lambda(lr, t)])[0]
+        w_ridge = ridge_path(X, y, [ES.equivalent_ridge_lambda(lr, t)])[1][0]
+        w_far = ridge_path(X, y, [100 * ES.equivalent_ridge_lambda(lr, t)])[1][0]
         errors.append(np.linalg.norm(w_gd - w_ridge) / np.linalg.norm(w_gd))
         assert np.linalg.norm(w_gd - w_ridge) < np.linalg.norm(w_gd - w_far)
     assert max(errors) < 0.35
@@ -524,3 +524,13 @@ def test_early_stopping_on_accuracy_keeps_the_best_epoch_without_a_mode():
         if stopper.on_epoch_end(epoch, model, {"val_acc": acc}):
             break
     assert stopper.best_epoch == 3 and stopper.stopped_epoch == 5
+
+
+def test_experiment_progress_bar_does_not_change_the_numbers():
+    kwargs = dict(settings=(0.0, 0.2), seeds=(0, 1), patience=1, epochs=3, n_samples=200, hidden=(8,),
+                  callback_seeds=1)
+    quiet = ES.mnist1d_early_stopping_experiment(**kwargs, progress=False)
+    shown = ES.mnist1d_early_stopping_experiment(**kwargs, progress=True)
+    for key in ("val_loss", "test_acc", "best_epoch", "stopped_epoch", "es_test_loss", "es_test_acc"):
+        np.testing.assert_array_equal(getattr(shown, key), getattr(quiet, key))
+    assert shown.replay_matches == quiet.replay_matches and shown.max_curve_gap == quiet.max_curve_gap

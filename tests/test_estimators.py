@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -64,7 +65,29 @@ def test_the_intercept_matters_on_uncentred_data(uncentred):
     without = wd.linear.Lasso(lam=0.05, fit_intercept=False).fit(X, y)
     assert without.intercept_ == 0.0
     assert with_b.score(X, y) > without.score(X, y) + 0.05
-    np.testing.assert_allclose(without.coef_, wd.linear.lasso(X, y, 0.05), atol=1e-12)
+    with pytest.warns(wd.linear.UncentredDataWarning):  # the functional lasso fits no intercept
+        w_functional = wd.linear.lasso(X, y, 0.05)
+    np.testing.assert_allclose(without.coef_, w_functional, atol=1e-12)
+
+
+@pytest.mark.parametrize("estimator", ESTIMATORS, ids=lambda e: e.__name__)
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_estimators_do_not_warn_about_uncentred_data(estimator, fit_intercept, uncentred):
+    # With an intercept the solver sees centred data; without, the fit through the origin is
+    # asked for explicitly: the functional solvers' UncentredDataWarning is not for them.
+    X, y = uncentred
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", wd.linear.UncentredDataWarning)
+        estimator(lam=0.05, fit_intercept=fit_intercept).fit(X, y)
+
+
+def test_ridge_without_intercept_is_the_functional_ridge(uncentred):
+    X, y = uncentred
+    with pytest.warns(wd.linear.UncentredDataWarning):
+        w_functional = wd.linear.ridge(X, y, 0.05)
+    model = wd.linear.Ridge(lam=0.05, fit_intercept=False).fit(X, y)
+    np.testing.assert_allclose(model.coef_, w_functional, rtol=1e-12, atol=1e-12)
+    assert model.intercept_ == 0.0
 
 
 def test_pipeline_and_grid_search_over_lam(uncentred):
@@ -94,8 +117,17 @@ def test_bad_parameters_raise_a_clear_error(estimator, uncentred):
 
 def test_elastic_net_rejects_l1_ratio_outside_0_1(uncentred):
     X, y = uncentred
-    with pytest.raises(ValueError, match="alpha|l1_ratio"):
+    with pytest.raises(ValueError, match="l1_ratio"):
         wd.linear.ElasticNet(l1_ratio=1.5).fit(X, y)
+
+
+def test_elastic_net_is_the_functional_elastic_net_on_centred_data(uncentred):
+    X, y = uncentred
+    Xc, yc = X - X.mean(axis=0), y - y.mean()
+    model = wd.linear.ElasticNet(lam=0.05, l1_ratio=0.3, tol=1e-10).fit(X, y)
+    w = wd.linear.elastic_net(Xc, yc, 0.05, l1_ratio=0.3, tol=1e-10)
+    np.testing.assert_allclose(model.coef_, w, atol=1e-9)
+    assert model.intercept_ == pytest.approx(y.mean() - X.mean(axis=0) @ w, abs=1e-8)
 
 
 def test_linear_does_not_import_scikit_learn_until_an_estimator_is_used():

@@ -68,6 +68,18 @@ def test_ensemble_equals_separate_adamw(schedule, coupled):
     assert norms[2] < norms[0]
 
 
+def test_ensemble_progress_bar_does_not_change_the_numbers():
+    X, y = _toy()
+    kw = dict(weight_decays=[0.1, 1.0], seeds=[0, 1], epochs=2, batch_size=10, hidden=8, schedule="cosine")
+    subsets = [np.arange(0, 40), np.arange(20, 60)]
+    quiet = ex.train_mlp_ensemble(X, y, subsets, X, y, progress=False, **kw)
+    shown = ex.train_mlp_ensemble(X, y, subsets, X, y, progress=True, **kw)
+    for key in ("test_acc", "test_loss", "train_acc"):
+        np.testing.assert_array_equal(quiet[key], shown[key])
+    for a, b in zip(quiet["params"], shown["params"]):
+        assert torch.equal(a, b)
+
+
 def test_ensemble_rejects():
     X, y = _toy()
     with pytest.raises(ValueError):

@@ -7,6 +7,7 @@ and the limits in λ.
 
 from __future__ import annotations
 
+import re
 import warnings
 
 import numpy as np
@@ -22,6 +23,7 @@ from weightdecay.linear import (
     ConvergenceWarning,
     CVResult,
     PathEvent,
+    UncentredDataWarning,
     cross_validate_lasso,
     cross_validate_ridge,
     elastic_net,
@@ -129,8 +131,9 @@ def test_ridge_three_ways_agree():
 def test_ridge_path_rows_equal_single_fits():
     X, y = make_problem(p=7, seed=4)
     lams = [0.0, 0.01, 1.0, 10.0]
-    W = ridge_path(X, y, lams)
+    lams_out, W = ridge_path(X, y, lams)
     assert W.shape == (4, 7)
+    np.testing.assert_array_equal(lams_out, lams)  # ridge keeps the order given
     for lam, w in zip(lams, W):
         np.testing.assert_allclose(w, ridge(X, y, lam), rtol=1e-12)
 
@@ -243,7 +246,8 @@ def test_lasso_objective_formula():
     expected = np.sum((y - X @ w) ** 2) / (2 * 20) + lam * 3.5
     assert lasso_objective(X, y, w, lam) == pytest.approx(expected)
     enet = np.sum((y - X @ w) ** 2) / 40 + lam * (0.4 * 3.5 + 0.3 * 5.25)
-    assert lasso_objective(X, y, w, lam, alpha=0.4) == pytest.approx(enet)
+    assert lasso_objective(X, y, w, lam, l1_ratio=0.4) == pytest.approx(enet)
+    assert lasso_objective(X, y, w, lam, 0.4) == pytest.approx(enet)
     assert lasso_objective(X, y, 1e6 * w, lam) > 0
 
 
@@ -260,8 +264,8 @@ def test_lambda_max_gives_exact_zeros_and_just_below_does_not():
         assert np.count_nonzero(w) >= 1
     lams, coefs = lasso_path(X, y)
     assert lams[0] == pytest.approx(top) and np.all(coefs[0] == 0) and np.any(coefs[1] != 0)
-    # elastic net: lambda_max grows like 1/alpha
-    assert lambda_max(X, y, alpha=0.25) == pytest.approx(4 * top)
+    # elastic net: lambda_max grows like 1/l1_ratio
+    assert lambda_max(X, y, l1_ratio=0.25) == pytest.approx(4 * top)
     assert np.all(elastic_net(X, y, 4 * top, 0.25) == 0) and np.any(elastic_net(X, y, 3.9 * top, 0.25) != 0)
 
 
@@ -280,7 +284,7 @@ def test_kkt_holds_at_returned_solutions(precompute):
         assert kkt_violation(X, y, w, lam) <= TIGHT * top
     lams, coefs = lasso_path(X, y, precompute=precompute)
     assert max(kkt_violation(X, y, w, lam) for lam, w in zip(lams, coefs)) <= 1e-5 * top
-    lams, coefs = elastic_net_path(X, y, 0.5, n_lams=20, precompute=precompute)
+    lams, coefs = elastic_net_path(X, y, l1_ratio=0.5, n_lams=20, precompute=precompute)
     assert max(kkt_violation(X, y, w, lam, 0.5) for lam, w in zip(lams, coefs)) <= 1e-5 * top
 
 
@@ -334,9 +338,9 @@ def test_orthonormal_design_closed_forms():
     assert np.any(w == 0) and np.all(ridge(X, y, lam) != 0)
     np.testing.assert_allclose(w, soft_threshold(beta_ols, lam), atol=1e-12)
     # elastic net: soft-threshold then ridge-shrink
-    alpha = 0.4
-    enet = soft_threshold(beta_ols, lam * alpha) / (1 + lam * (1 - alpha))
-    np.testing.assert_allclose(elastic_net(X, y, lam, alpha, tol=TIGHT), enet, atol=1e-12)
+    rho = 0.4
+    enet = soft_threshold(beta_ols, lam * rho) / (1 + lam * (1 - rho))
+    np.testing.assert_allclose(elastic_net(X, y, lam, l1_ratio=rho, tol=TIGHT), enet, atol=1e-12)
 
 
 # ---------------------------------------------------------------------------
@@ -356,12 +360,12 @@ def test_lasso_agrees_with_sklearn(diabetes):
 
 
 def test_elastic_net_agrees_with_sklearn_and_interpolates():
-    """A12: the L1–L2 mixing is the elastic net's alpha: alpha = 1 lasso, alpha = 0 ridge."""
+    """A12: the L1–L2 mix is the elastic net's l1_ratio: 1 is the lasso, 0 is ridge."""
     X, y = make_problem(n=40, p=10, seed=16)
     lam = 0.1 * lambda_max(X, y)
-    for alpha in (0.2, 0.7):
-        sk = ElasticNet(alpha=lam, l1_ratio=alpha, fit_intercept=False, tol=1e-12, max_iter=100_000)
-        np.testing.assert_allclose(elastic_net(X, y, lam, alpha, tol=TIGHT), sk.fit(X, y).coef_, atol=1e-7)
+    for rho in (0.2, 0.7):
+        sk = ElasticNet(alpha=lam, l1_ratio=rho, fit_intercept=False, tol=1e-12, max_iter=100_000)
+        np.testing.assert_allclose(elastic_net(X, y, lam, l1_ratio=rho, tol=TIGHT), sk.fit(X, y).coef_, atol=1e-7)
     np.testing.assert_allclose(elastic_net(X, y, lam, 1.0, tol=TIGHT), lasso(X, y, lam, tol=TIGHT), atol=1e-12)
     np.testing.assert_allclose(elastic_net(X, y, lam, 0.0, tol=TIGHT), ridge(X, y, lam), atol=1e-8)
 
@@ -431,8 +435,9 @@ def test_lasso_is_the_lagrangian_of_the_l1_constrained_problem(diabetes):
     res = minimize(
         rss,
         np.zeros(2 * p),
-        jac=lambda uv: np.concatenate([-(X.T @ (y - X @ (uv[:p] - uv[p:]))), X.T @ (y - X @ (uv[:p] - uv[p:]))])
-        / len(y),
+        jac=lambda uv: (
+            np.concatenate([-(X.T @ (y - X @ (uv[:p] - uv[p:]))), X.T @ (y - X @ (uv[:p] - uv[p:]))]) / len(y)
+        ),
         bounds=[(0, None)] * (2 * p),
         constraints=[{"type": "ineq", "fun": lambda uv: t - uv.sum(), "jac": lambda uv: -np.ones(2 * p)}],
         method="SLSQP",
@@ -477,7 +482,8 @@ def test_zero_columns_and_zero_correlation():
     Xo = np.column_stack([np.ones(4), [1.0, -1.0, 1.0, -1.0]])
     yo = np.array([1.0, 1.0, -1.0, -1.0])
     assert lambda_max(Xo, yo) == 0.0
-    assert np.all(lasso(Xo, yo, 0.0) == 0)
+    with pytest.warns(UncentredDataWarning, match="constant"):  # the column of ones
+        assert np.all(lasso(Xo, yo, 0.0) == 0)
 
 
 # ---------------------------------------------------------------------------
@@ -521,7 +527,7 @@ def test_cross_validate_lasso_matches_a_manual_fold_computation():
     np.testing.assert_allclose(res.fold_mse[1], np.mean((y[va][:, None] - pred) ** 2, axis=0), rtol=1e-8)
     # the CV minimum is well inside the grid and beats the null model by far
     assert res.mean_mse.min() < 0.5 * res.mean_mse[0]
-    enet = cross_validate_lasso(X, y, k=3, rng=5, n_lams=10, alpha=0.5, standardize_folds=False)
+    enet = cross_validate_lasso(X, y, k=3, rng=5, n_lams=10, l1_ratio=0.5, standardize_folds=False)
     assert enet.fold_mse.shape == (3, 10)
 
 
@@ -585,14 +591,14 @@ def test_property_lasso_is_optimal(problem, precompute):
 
 @settings(max_examples=25, deadline=None)
 @given(lasso_problems(), st.floats(0.0, 1.0))
-def test_property_ridge_and_elastic_net(problem, alpha):
+def test_property_ridge_and_elastic_net(problem, l1_ratio):
     X, y, frac = problem
     n, p = X.shape
     lam = frac + 0.05
     w = ridge(X, y, lam)
     np.testing.assert_allclose((X.T @ X + n * lam * np.eye(p)) @ w, X.T @ y, atol=1e-8 * (1 + np.abs(X.T @ y).max()))
-    w_en = elastic_net(X, y, lam, alpha, tol=1e-9)
-    assert kkt_violation(X, y, w_en, lam, alpha) <= 1e-9 * np.abs(X.T @ y).max() / n + 1e-12
+    w_en = elastic_net(X, y, lam, l1_ratio, tol=1e-9)
+    assert kkt_violation(X, y, w_en, lam, l1_ratio) <= 1e-9 * np.abs(X.T @ y).max() / n + 1e-12
 
 
 # ---------------------------------------------------------------------------
@@ -636,12 +642,12 @@ def test_error_paths():
         lasso(X, y, 0.1, max_iter=0)
     with pytest.raises(ValueError, match="precompute must be"):
         lasso(X, y, 0.1, precompute="yes")
-    with pytest.raises(ValueError, match="alpha must lie in"):
+    with pytest.raises(ValueError, match="l1_ratio must lie in"):
         elastic_net(X, y, 0.1, 1.5)
-    with pytest.raises(ValueError, match="alpha must lie in"):
-        lambda_max(X, y, alpha=0.0)
-    with pytest.raises(ValueError, match="alpha = 0"):
-        elastic_net_path(X, y, 0.0)
+    with pytest.raises(ValueError, match="l1_ratio must lie in"):
+        lambda_max(X, y, l1_ratio=0.0)
+    with pytest.raises(ValueError, match="l1_ratio = 0"):
+        elastic_net_path(X, y, l1_ratio=0.0)
     with pytest.raises(ValueError, match="eps must lie in"):
         lasso_path(X, y, eps=1.0)
     with pytest.raises(ValueError, match="eps must be > 0"):
@@ -699,6 +705,229 @@ def test_adversarial_training_of_a_linear_model_is_norm_penalised():
         adversarial_squared_loss(X, y, w, -1.0)
     with pytest.raises(ValueError, match="norm"):
         adversarial_squared_loss(X, y, w, eps, "l3")
+
+
+# ---------------------------------------------------------------------------
+# One API: l1_ratio, (lams, coefs) from every path, strict lams, dense numeric X
+# ---------------------------------------------------------------------------
+def test_every_path_function_returns_lams_and_coefs_of_shape_n_lams_by_p():
+    X, y = make_problem(n=30, p=7, seed=30)
+    grid = [1.0, 0.1, 0.01]
+    for path in (ridge_path, lasso_path, elastic_net_path):
+        lams, coefs = path(X, y, grid)
+        assert lams.shape == (3,) and coefs.shape == (3, 7), path.__name__
+    lams, coefs = lasso_path(X, y, n_lams=12)
+    assert lams.shape == (12,) and coefs.shape == (12, 7)
+    lams, coefs = elastic_net_path(X, y, n_lams=12, l1_ratio=0.3)
+    assert lams.shape == (12,) and coefs.shape == (12, 7)
+
+
+def test_the_mix_is_called_l1_ratio_everywhere_and_keyword_only_in_the_path():
+    import inspect
+
+    for fn in (elastic_net, elastic_net_path, lambda_max, lasso_objective, kkt_violation, cross_validate_lasso):
+        params = inspect.signature(fn).parameters
+        assert "l1_ratio" in params, fn.__name__
+    assert inspect.signature(elastic_net_path).parameters["l1_ratio"].kind is inspect.Parameter.KEYWORD_ONLY
+    assert list(inspect.signature(elastic_net).parameters)[:4] == ["X", "y", "lam", "l1_ratio"]
+    assert list(inspect.signature(elastic_net_path).parameters)[:3] == ["X", "y", "lams"]
+    X, y = make_problem(n=30, p=5, seed=31)
+    grid = [0.5, 0.05]
+    # the old positional order fails loudly instead of swapping the meanings
+    with pytest.raises(TypeError):
+        elastic_net_path(X, y, 0.5, grid)
+    with pytest.raises(ValueError, match=r"lams must be a 1-D sequence.*argument order changed.*l1_ratio=0\.5"):
+        elastic_net_path(X, y, 0.5)
+    with pytest.raises(ValueError, match="argument order changed"):
+        elastic_net_path(X, y, 0.0)  # the old call for pure ridge
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda X, y, **kw: elastic_net(X, y, 0.1, **kw),
+        lambda X, y, **kw: elastic_net_path(X, y, [0.1, 0.01], **kw)[1],
+        lambda X, y, **kw: lambda_max(X, y, **kw),
+        lambda X, y, **kw: lasso_objective(X, y, np.ones(X.shape[1]), 0.1, **kw),
+        lambda X, y, **kw: kkt_violation(X, y, np.ones(X.shape[1]), 0.1, **kw),
+        lambda X, y, **kw: cross_validate_lasso(X, y, k=3, n_lams=5, **kw).mean_mse,
+    ],
+    ids=["elastic_net", "elastic_net_path", "lambda_max", "lasso_objective", "kkt_violation", "cross_validate_lasso"],
+)
+def test_alpha_is_a_deprecated_alias_of_l1_ratio(call):
+    X, y = make_problem(n=30, p=5, seed=32)
+    with pytest.warns(DeprecationWarning, match=r"alpha.*deprecated.*l1_ratio=0\.3"):
+        old = call(X, y, alpha=0.3)
+    np.testing.assert_array_equal(old, call(X, y, l1_ratio=0.3))
+    with pytest.raises(ValueError, match="once, as l1_ratio"):
+        call(X, y, alpha=0.3, l1_ratio=0.7)
+
+
+BAD_LAMS = [
+    ("0.1", "string"),
+    (True, "booleans"),
+    ([0.1, True], "True"),
+    (["0.1"], "'0.1'"),
+    ([0.1, np.nan], "finite"),
+    ([np.inf], "finite"),
+    ([0.1, -1.0], ">= 0"),
+    ([], "non-empty"),
+    ([[0.1, 0.01]], "1-D"),
+    (0.1, "scalar"),
+]
+
+
+@pytest.mark.parametrize("bad, what", BAD_LAMS, ids=[repr(b) for b, _ in BAD_LAMS])
+@pytest.mark.parametrize("path", [ridge_path, lasso_path, elastic_net_path], ids=lambda f: f.__name__)
+def test_lams_are_validated_as_strictly_as_lam(path, bad, what):
+    X, y = make_problem(n=20, p=4, seed=33)
+    with pytest.raises(ValueError, match=r"^lams .*" + re.escape(what)):
+        path(X, y, bad)
+
+
+def test_lams_of_the_other_functions_refuse_strings_and_bools():
+    X, y = make_problem(n=20, p=4, seed=34)
+    for fn in (ridge_df, ridge_shrinkage):
+        with pytest.raises(ValueError, match="lams .*string"):
+            fn(X, "0.1")
+        with pytest.raises(ValueError, match="lams .*booleans"):
+            fn(X, True)
+        assert fn(X, 0.5).shape[0] == 1  # a single number is still one λ here
+    with pytest.raises(ValueError, match="lams .*string"):
+        ridge_gcv(X, y, "0.1")
+    with pytest.raises(ValueError, match="lams .*string"):
+        cross_validate_ridge(X, y, "0.1")
+
+
+def test_sparse_X_is_refused_with_a_pointer_to_toarray():
+    import scipy.sparse
+
+    X, y = make_problem(n=20, p=4, seed=35)
+    for fn in (lambda A: ridge(A, y, 0.1), lambda A: lasso_path(A, y), lambda A: standardize(A)):
+        with pytest.raises(ValueError, match=r"X must be a dense array.*scipy\.sparse.*X\.toarray\(\)"):
+            fn(scipy.sparse.csr_matrix(X))
+
+
+class _FakeFrame:
+    """The part of a pandas DataFrame that validation uses: columns, dtypes, item access."""
+
+    def __init__(self, data):
+        self.data = {k: np.asarray(v) for k, v in data.items()}
+        self.columns = list(self.data)
+        self.dtypes = {k: v.dtype for k, v in self.data.items()}
+
+    def __getitem__(self, key):
+        return self.data[key]
+
+    def __array__(self, dtype=None, copy=None):
+        return np.column_stack(list(self.data.values())).astype(dtype)
+
+
+def test_a_dataframe_with_non_numeric_columns_names_them():
+    frame = _FakeFrame({"age": [50.0, 60.0, 70.0], "sex": ["f", "m", "f"], "bmi": [20.0, 25.0, 30.0]})
+    with pytest.raises(ValueError, match=r"X must be numeric.*'sex'") as info:
+        ridge(frame, np.zeros(3), 0.1)
+    assert "'age'" not in str(info.value) and "'bmi'" not in str(info.value)
+    pd = pytest.importorskip("pandas")
+    df = pd.DataFrame({"age": [50.0, 60.0, 70.0], "sex": ["f", "m", "f"], "city": pd.Categorical(["a", "b", "a"])})
+    with pytest.raises(ValueError, match=r"'sex'.*'city'"):
+        lasso(df, np.zeros(3), 0.1)
+
+
+# ---------------------------------------------------------------------------
+# The centred convention: UncentredDataWarning
+# ---------------------------------------------------------------------------
+def _fits(X, y):
+    """Every function that fits without an intercept, once."""
+    return [
+        lambda: ridge(X, y, 0.1),
+        lambda: ridge_path(X, y, [1.0, 0.1]),
+        lambda: lasso(X, y, 0.01),
+        lambda: lasso_path(X, y, n_lams=5),
+        lambda: elastic_net(X, y, 0.01, 0.5),
+        lambda: elastic_net_path(X, y, n_lams=5, l1_ratio=0.5),
+    ]
+
+
+def _uncentred_warnings(fn) -> list:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fn()
+    return [c for c in caught if issubclass(c.category, UncentredDataWarning)]
+
+
+@pytest.mark.parametrize("n", [20, 100, 1000, 10_000])
+def test_no_warning_on_zero_mean_random_designs(n):
+    rng = np.random.default_rng(n)
+    for _ in range(3):
+        X = rng.standard_normal((n, 30))
+        y = X[:, :3] @ np.array([1.0, -1.0, 0.5]) + rng.standard_normal(n)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", UncentredDataWarning)
+            for fit in _fits(X, y):
+                fit()
+
+
+def test_no_warning_on_standardised_data(diabetes):
+    X, y, _ = diabetes
+    X_raw, y_raw, _ = wd.data.diabetes(standardized=False)
+    X_const = np.column_stack([X_raw, np.full(len(y_raw), 0.1)])  # a constant column
+    Xs, ys, _ = standardize(X_const, y_raw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UncentredDataWarning)
+        for data in ((X, y), (Xs, ys), (X_raw - X_raw.mean(axis=0), y_raw - y_raw.mean())):
+            for fit in _fits(*data):
+                fit()
+
+
+def test_warns_once_per_call_on_the_raw_diabetes_response():
+    from sklearn.datasets import load_diabetes
+
+    X, y = load_diabetes(return_X_y=True)  # X centred and scaled, y in original units (mean 152)
+    for fit in _fits(X, y):
+        caught = _uncentred_warnings(fit)
+        assert len(caught) == 1  # once per call, not once per λ
+        message = str(caught[0].message)
+        assert "y (mean 152" in message and "no intercept" in message
+        assert "weightdecay.linear.standardize" in message and "Ridge/Lasso/ElasticNet" in message
+        assert caught[0].filename == __file__  # attributed to the caller
+    caught = _uncentred_warnings(lambda: ridge_path(X, y, np.geomspace(10, 1e-3, 50)))
+    assert len(caught) == 1
+
+
+def test_warns_on_an_offset_feature_and_on_an_intercept_column():
+    rng = np.random.default_rng(40)
+    for n in (20, 500):
+        X = rng.standard_normal((n, 4))
+        X[:, 2] = 10 + rng.standard_normal(n)  # mean 10, standard deviation 1
+        y = X[:, 0] + rng.standard_normal(n)
+        y -= y.mean()
+        for fit in _fits(X, y):
+            (caught,) = _uncentred_warnings(fit)
+            assert "column(s) 2 of X" in str(caught.message)
+    X = np.column_stack([np.ones(50), rng.standard_normal(50)])  # an explicit intercept column
+    (caught,) = _uncentred_warnings(lambda: ridge(X, rng.standard_normal(50), 0.1))
+    assert "constant" in str(caught.message) and "intercept column would be penalised" in str(caught.message)
+    assert issubclass(UncentredDataWarning, UserWarning)
+
+
+def test_the_packages_own_fits_without_intercept_do_not_warn():
+    """Code that fits uncentred data through the origin on purpose does not warn."""
+    from weightdecay import dropout as dr
+    from weightdecay.experiments import double_descent as dd
+
+    rng = np.random.default_rng(41)
+    X = rng.normal(5.0, 1.0, size=(60, 4))
+    y = 30 + X @ np.array([1.0, 0.0, -1.0, 2.0]) + rng.standard_normal(60)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UncentredDataWarning)
+        cross_validate_ridge(X, y, [0.1, 1.0], k=3, standardize_folds=False)
+        cross_validate_lasso(X, y, [0.1, 1.0], k=3, standardize_folds=False)
+        cross_validate_ridge(X, y, [0.1, 1.0], k=3)
+        dr.dropout_path(X, y, [0.1, 0.5])
+        dd.ridge_excess_risk(X, y, np.zeros(4), [0.1])
+        for estimator in (wd.linear.Ridge, wd.linear.Lasso, wd.linear.ElasticNet):
+            estimator(lam=0.1).fit(X, y)
 
 
 def test_a_slow_first_call_of_a_numba_kernel_says_what_it_is_doing(monkeypatch, capsys):

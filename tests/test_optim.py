@@ -660,6 +660,18 @@ def test_mlp_regression_sweep_shrinks_weights_and_underfits_at_huge_lambda():
         wo.mlp_regression_sweep([0.1], seeds=())
 
 
+
+def test_progress_bar_does_not_change_the_numbers():
+    """progress=True wraps the runs in a tqdm bar; the random draws, hence the results, are the same."""
+    kw = dict(seeds=(0, 1), n_train=20, n_val=20, n_features=3, hidden=(8,), epochs=2, batch_size=10)
+    quiet = wo.mlp_regression_sweep([0.0, 0.1], progress=False, **kw)
+    shown = wo.mlp_regression_sweep([0.0, 0.1], progress=True, **kw)
+    for field in ("train_mse", "val_mse", "weight_norm"):
+        np.testing.assert_array_equal(getattr(quiet, field), getattr(shown, field))
+    with pytest.raises(ValueError, match="progress must be True, False or None"):
+        wo.mlp_regression_sweep([0.0], progress="yes", **kw)
+
+
 # ---------------------------------------------------------------------------
 # 5. The MNIST-1D experiments (tiny sizes: these check plumbing, not results)
 # ---------------------------------------------------------------------------

@@ -181,3 +181,12 @@ def test_projection_and_constraint_errors():
         of.constrained_least_squares(np.ones((3, 2)), np.ones(3), 1.0, norm="linf")
     with pytest.raises(ValueError, match="lams must all be >= 0"):
         of.ridge_polynomial_curve([0.1, 0.2], [1, 2], [0.3], [1], 2, [-1.0])
+
+
+def test_repeated_curves_progress_bar_does_not_change_the_numbers():
+    kwargs = dict(n_repeats=3, n_test=40, cv_folds=3, rng=5)
+    quiet = of.repeated_ridge_curves(12, 4, [1e-3, 1.0], progress=False, **kwargs)
+    shown = of.repeated_ridge_curves(12, 4, [1e-3, 1.0], progress=True, **kwargs)
+    np.testing.assert_array_equal(shown.train_mse, quiet.train_mse)
+    np.testing.assert_array_equal(shown.test_mse, quiet.test_mse)
+    np.testing.assert_array_equal(shown.cv_index, quiet.cv_index)

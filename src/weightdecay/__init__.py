@@ -29,6 +29,7 @@ an architecture or a grid for one chapter in ``weightdecay.experiments``)::
     data             the book's datasets (MNIST-1D, diabetes), deterministic given a seed
     stats            mean ± standard error and intervals over seeds
     plotting         the book's figure style, sized for the site's column
+    progress         one progress-bar default for every long loop (WEIGHTDECAY_PROGRESS)
     reproducibility  seeding and pinned numerics (the same bits on every x86-64 CPU)
     validation       argument checks shared by every module
     experiments      one module per chapter: its dataset, architecture and grids
@@ -55,6 +56,7 @@ _SUBMODULES = (
     "optim",
     "overfitting",
     "plotting",
+    "progress",
     "reproducibility",
     "stats",
     "training",

@@ -39,7 +39,7 @@ class _BookLinearModel(RegressorMixin, BaseEstimator):
     def _coordinate_descent(self, X, y, l1_ratio):
         """The solver of :func:`weightdecay.linear.elastic_net`; records ``n_iter_``."""
         X, y, tol, max_iter, precompute, _ = linear._validate_solver_args(X, y, self.tol, self.max_iter, "auto")
-        l1_ratio = linear._check_alpha(l1_ratio)
+        l1_ratio = linear._check_l1_ratio(l1_ratio)
         lam = np.array([check_lambda(self.lam)])
         fit = linear._fit_path(X, y, lam, l1_ratio, None, tol, max_iter, precompute, type(self).__name__)
         self.n_iter_ = int(fit.n_sweeps[0])  # 0 when w = 0 already satisfies the KKT conditions
@@ -56,14 +56,32 @@ class _BookLinearModel(RegressorMixin, BaseEstimator):
     def fit(self, X, y):
         """Fit the coefficients ``coef_`` and the intercept ``intercept_``.
 
+        With ``fit_intercept=True`` the columns of ``X`` and ``y`` are centred, the book's
+        solver is run on the centred data, and ``intercept_ = y.mean() - X.mean(0) @ coef_``;
+        the intercept is not penalised.  With ``fit_intercept=False`` the solver sees ``X``
+        and ``y`` as given and fits through the origin, without the
+        :class:`~weightdecay.linear.UncentredDataWarning` of the functional solvers.
+
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Training design, in any units: no centring is needed.  Scale it (for example
+            with ``StandardScaler`` in a ``Pipeline``) if the penalty should treat the
+            features alike.
         y : array-like of shape (n_samples,)
+            Training response.
 
         Returns
         -------
-        self
+        self : object
+            The fitted estimator.
+
+        Raises
+        ------
+        ValueError
+            If ``lam`` is negative (or, for the elastic net, ``l1_ratio`` lies outside
+            [0, 1]), or if ``X`` or ``y`` contain NaN or infinity or have different numbers
+            of rows.
         """
         X, y = validate_data(self, X, y, y_numeric=True, dtype=np.float64)
         check_lambda(self.lam)
@@ -82,10 +100,19 @@ class _BookLinearModel(RegressorMixin, BaseEstimator):
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features)
+            Design in the units of the training data, with its number of features.
 
         Returns
         -------
         ndarray of shape (n_samples,)
+            The predicted responses.
+
+        Raises
+        ------
+        sklearn.exceptions.NotFittedError
+            If the estimator has not been fitted.
+        ValueError
+            If ``X`` has a different number of features from the training data.
         """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
@@ -109,8 +136,11 @@ class Ridge(_BookLinearModel):
     Attributes
     ----------
     coef_ : ndarray of shape (n_features,)
+        The coefficients :math:`w`, in the units of the data passed to ``fit``.
     intercept_ : float
+        The intercept :math:`b` (0.0 with ``fit_intercept=False``).
     n_features_in_ : int
+        Number of features seen by ``fit``.
 
     Examples
     --------
@@ -122,6 +152,21 @@ class Ridge(_BookLinearModel):
     (10.0, array([2.]))
     >>> np.round(model.predict([[4.0]]), 6)
     array([18.])
+
+    On uncentred data it agrees with scikit-learn at ``alpha = n * lam``:
+
+    >>> from sklearn import linear_model
+    >>> from weightdecay.conventions import sklearn_ridge_alpha_from_lam
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(loc=5.0, size=(30, 3))
+    >>> y = 100 + X @ np.array([1.0, -2.0, 0.5]) + rng.normal(size=30)
+    >>> ours = Ridge(lam=0.1).fit(X, y)
+    >>> alpha = sklearn_ridge_alpha_from_lam(0.1, n_samples=30)
+    >>> ref = linear_model.Ridge(alpha=alpha).fit(X, y)
+    >>> bool(np.abs(ours.coef_ - ref.coef_).max() < 1e-8)
+    True
+    >>> bool(abs(ours.intercept_ - ref.intercept_) < 1e-8)
+    True
     """
 
     _l1_penalty = False
@@ -131,7 +176,9 @@ class Ridge(_BookLinearModel):
         self.fit_intercept = fit_intercept
 
     def _solve(self, X, y):
-        return linear.ridge(X, y, self.lam)
+        # without the functional ridge's check for uncentred data: fit() has centred them,
+        # or fit_intercept=False asks for a fit through the origin explicitly
+        return linear._ridge_coefs(X, y, self.lam)[0]
 
 
 class Lasso(_BookLinearModel):
@@ -154,11 +201,14 @@ class Lasso(_BookLinearModel):
     Attributes
     ----------
     coef_ : ndarray of shape (n_features,)
-        Exactly zero for the features the lasso leaves out.
+        The coefficients :math:`w`; exactly zero for the features the lasso leaves out.
     intercept_ : float
+        The intercept :math:`b` (0.0 with ``fit_intercept=False``).
     n_iter_ : int
-        Coordinate-descent sweeps used.
+        Coordinate-descent sweeps used (0 when :math:`w = 0` already satisfies the
+        optimality conditions).
     n_features_in_ : int
+        Number of features seen by ``fit``.
 
     Examples
     --------
@@ -210,10 +260,14 @@ class ElasticNet(_BookLinearModel):
     Attributes
     ----------
     coef_ : ndarray of shape (n_features,)
+        The coefficients :math:`w`, in the units of the data passed to ``fit``.
     intercept_ : float
+        The intercept :math:`b` (0.0 with ``fit_intercept=False``).
     n_iter_ : int
-        Coordinate-descent sweeps used.
+        Coordinate-descent sweeps used (0 when :math:`w = 0` already satisfies the
+        optimality conditions).
     n_features_in_ : int
+        Number of features seen by ``fit``.
 
     Examples
     --------

@@ -55,6 +55,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .linear import standardize
+from .progress import progress_bar
 from .validation import (
     check_lambda,
     check_lambdas,
@@ -94,7 +95,37 @@ TARGETS = ("coef", "fit")
 
 @dataclass(frozen=True)
 class RiskCurve:
-    """Squared bias and variance of ridge along a grid of λ; ``mse`` is their sum."""
+    """Squared bias and variance of ridge along a grid of λ; ``mse`` is their sum.
+
+    Returned by :func:`ridge_risk` and :func:`ridge_bayes_risk`.
+
+    Parameters
+    ----------
+    lams : ndarray of shape (L,)
+        The λ grid (book convention).
+    bias2 : ndarray of shape (L,)
+        Squared bias at each λ.
+    variance : ndarray of shape (L,)
+        Variance at each λ.
+    target : {"coef", "fit"}
+        The error measured (see :data:`TARGETS`).
+
+    Attributes
+    ----------
+    mse : ndarray of shape (L,)
+        Mean squared error, ``bias2 + variance``.
+    best_lam : float
+        The λ of the grid with the smallest MSE.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> curve = RiskCurve(np.array([0.1, 1.0]), np.array([0.1, 0.5]), np.array([0.4, 0.1]), "coef")
+    >>> print(curve.mse)
+    [0.5 0.6]
+    >>> curve.best_lam
+    0.1
+    """
 
     lams: np.ndarray
     bias2: np.ndarray
@@ -119,7 +150,38 @@ class MonteCarloRisk(RiskCurve):
     ``mse`` is the average squared error over the ``n_rep`` simulated data sets,
     ``variance`` the unbiased sample variance (divisor ``n_rep − 1``) and ``bias2`` their
     difference, which is an unbiased estimate of the squared bias (it can come out slightly
-    negative when the true bias is 0, e.g. least squares).
+    negative when the true bias is 0, e.g. least squares).  Returned by
+    :func:`monte_carlo_risk`.
+
+    Parameters
+    ----------
+    lams : ndarray of shape (L,)
+        The λ grid (book convention).
+    bias2 : ndarray of shape (L,)
+        Estimated squared bias, ``mse - variance``.
+    variance : ndarray of shape (L,)
+        Sample variance of the fits.
+    target : {"coef", "fit"}
+        The error measured (see :data:`TARGETS`).
+    mse_se : ndarray of shape (L,)
+        Standard error of the estimated MSE.
+    n_rep : int
+        Number of simulated data sets.
+
+    Attributes
+    ----------
+    mse : ndarray of shape (L,)
+        The average squared error over the simulated data sets, ``bias2 + variance``.
+    best_lam : float
+        The λ of the grid with the smallest estimated MSE.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = equicorrelated_design(30, 3, 0.5, rng=0)
+    >>> mc = monte_carlo_risk(X, [1.0, 0.5, -1.0], 1.0, [0.0, 0.1], 2000, rng=0)
+    >>> mc.n_rep, mc.mse_se.shape
+    (2000, (2,))
     """
 
     mse_se: np.ndarray
@@ -185,11 +247,31 @@ def ridge_risk(X, beta, sigma, lams, *, target: str = "coef") -> RiskCurve:
     sigma : float >= 0
         The noise standard deviation.
     lams : sequence of float >= 0
+        The λ grid (book convention).
     target : {"coef", "fit"}
+        Error of the coefficients or of the in-sample fitted values.
 
     Returns
     -------
     RiskCurve
+        Squared bias, variance and MSE at every λ.
+
+    Raises
+    ------
+    ValueError
+        If ``beta`` does not match the columns of ``X``, ``sigma`` is negative, ``lams`` is
+        invalid or ``target`` is not one of :data:`TARGETS`.
+
+    Examples
+    --------
+    With :math:`X = I_2` (n = 2), :math:`\beta = (1, 1)` and σ = 1, λ = 0.5 halves every
+    coefficient (:math:`s = n\lambda = 1 = d_j^2`): squared bias :math:`2\cdot(1/2)^2`,
+    variance :math:`2\cdot(1/2)^2`, half the MSE of least squares.
+
+    >>> import numpy as np
+    >>> risk = ridge_risk(np.eye(2), [1.0, 1.0], 1.0, [0.0, 0.5])
+    >>> print(risk.bias2, risk.variance, risk.mse)
+    [0.  0.5] [2.  0.5] [2. 1.]
     """
     X, beta, sigma = _check_problem(X, beta, sigma)
     lams = check_lambdas(lams)
@@ -223,8 +305,37 @@ def ridge_variance_by_direction(X, sigma, lams, *, target: str = "coef") -> np.n
     the singular values :math:`d_1 \ge d_2 \ge \dots` in decreasing order (numerically zero
     ones dropped).  Each row sums to ``ridge_risk(...).variance``.  At λ = 0 (least squares)
     the coefficient variance :math:`\sigma^2\sum_j 1/d_j^2` is dominated by the directions of
-    smallest :math:`d_j`, those created by nearly collinear columns.  Returns an array
-    ``(len(lams), rank(X))``.
+    smallest :math:`d_j`, those created by nearly collinear columns.
+
+    Parameters
+    ----------
+    X : array (n, p)
+        The fixed design.
+    sigma : float >= 0
+        The noise standard deviation.
+    lams : sequence of float >= 0
+        The λ grid (book convention).
+    target : {"coef", "fit"}
+        Error of the coefficients or of the in-sample fitted values.
+
+    Returns
+    -------
+    ndarray of shape (len(lams), rank(X))
+        The variance terms, directions in decreasing order of :math:`d_j`.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` is not a finite matrix, ``sigma`` is negative, ``lams`` is invalid or
+        ``target`` is not one of :data:`TARGETS`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> terms = ridge_variance_by_direction(np.diag([2.0, 1.0]), 1.0, [0.0, 1.0])
+    >>> print(np.round(terms, 3))
+    [[0.25  1.   ]
+     [0.111 0.111]]
     """
     X = check_matrix(X, "X")
     sigma = check_positive_float(sigma, "sigma", allow_zero=True)
@@ -251,7 +362,40 @@ def ridge_risk_derivative(X, beta, sigma, lams, *, target: str = "coef") -> np.n
     At λ = 0 this is :math:`-2n\sigma^2\sum_j 1/d_j^4` (coef) or
     :math:`-2\sigma^2\sum_j 1/d_j^2` (fit): strictly negative whenever σ > 0, so a small
     enough λ > 0 has a smaller MSE than least squares (Hoerl & Kennard, 1970).
-    Returns an array of ``len(lams)``.
+
+    Parameters
+    ----------
+    X : array (n, p)
+        The fixed design.
+    beta : array (p,)
+        The true coefficients.
+    sigma : float >= 0
+        The noise standard deviation.
+    lams : sequence of float >= 0
+        Where to evaluate the derivative.
+    target : {"coef", "fit"}
+        Error of the coefficients or of the in-sample fitted values.
+
+    Returns
+    -------
+    ndarray of shape (len(lams),)
+        :math:`d\,\mathrm{MSE}/d\lambda` at each λ.
+
+    Raises
+    ------
+    ValueError
+        If ``beta`` does not match the columns of ``X``, ``sigma`` is negative, ``lams`` is
+        invalid or ``target`` is not one of :data:`TARGETS`.
+
+    Examples
+    --------
+    With :math:`X = I_2`, :math:`\beta = (1, 1)` and σ = 1 the MSE falls at λ = 0
+    (:math:`-2n\sigma^2\sum_j 1/d_j^4 = -8`) and is smallest where
+    :math:`n\lambda b_j^2 = \sigma^2`, at λ = 0.5:
+
+    >>> import numpy as np
+    >>> print(np.round(ridge_risk_derivative(np.eye(2), [1.0, 1.0], 1.0, [0.0, 0.5]), 6) + 0.0)
+    [-8.  0.]
     """
     X, beta, sigma = _check_problem(X, beta, sigma)
     lams = check_lambdas(lams)
@@ -274,7 +418,37 @@ def hoerl_kennard_lambda(X, beta, sigma) -> float:
     Hence the MSE (of the coefficients and of the fitted values) is strictly decreasing on
     :math:`0 < \lambda \le \sigma^2/(n\max_j b_j^2)`, and every λ in that interval has a
     smaller MSE than λ = 0.  The interval is only sufficient: the best λ is usually larger.
-    Returns ``inf`` if β has no component in the row space of ``X`` and ``0`` if σ = 0.
+
+    Parameters
+    ----------
+    X : array (n, p)
+        The fixed design.
+    beta : array (p,)
+        The true coefficients.
+    sigma : float >= 0
+        The noise standard deviation.
+
+    Returns
+    -------
+    float
+        :math:`\sigma^2/(n\max_j b_j^2)`; ``inf`` if β has no component in the row space of
+        ``X`` and ``0`` if σ = 0.
+
+    Raises
+    ------
+    ValueError
+        If ``beta`` does not match the columns of ``X`` or ``sigma`` is negative.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X, beta = np.eye(2), [1.0, 1.0]
+    >>> lam = hoerl_kennard_lambda(X, beta, 1.0)
+    >>> round(lam, 6)
+    0.5
+    >>> mse = ridge_risk(X, beta, 1.0, [0.0, lam / 2, lam]).mse
+    >>> bool(mse[1] < mse[0] and mse[2] < mse[1])
+    True
     """
     X, beta, sigma = _check_problem(X, beta, sigma)
     _, _, Vt = _svd(X)
@@ -298,6 +472,31 @@ def map_lambda(noise_std, prior_std, n_samples: int) -> float:
     Multiplying by :math:`\sigma^2/n` gives the book's objective
     :math:`\frac1{2n}\lVert y - Xw\rVert^2 + \frac\lambda2\lVert w\rVert^2` with
     :math:`\lambda = \sigma^2/(n\tau^2)`.
+
+    Parameters
+    ----------
+    noise_std : float >= 0
+        The noise standard deviation σ.
+    prior_std : float > 0
+        The prior standard deviation τ of every weight.
+    n_samples : int >= 1
+        The number of observations n.
+
+    Returns
+    -------
+    float
+        :math:`\sigma^2/(n\tau^2)`.
+
+    Raises
+    ------
+    ValueError
+        If ``noise_std`` is negative, ``prior_std`` is not positive or ``n_samples`` is not
+        a positive integer.
+
+    Examples
+    --------
+    >>> round(map_lambda(1.0, 0.5, 100), 6)
+    0.04
     """
     sigma = check_positive_float(noise_std, "noise_std", allow_zero=True)
     tau = check_positive_float(prior_std, "prior_std")
@@ -313,6 +512,37 @@ def ridge_bayes_risk(X, sigma, tau, lams, *, target: str = "coef") -> RiskCurve:
     derivative :math:`\propto s\tau^2 - \sigma^2`, so *every* term is minimised at the same
     :math:`n\lambda = \sigma^2/\tau^2`: the Bayes risk is minimised exactly at
     :func:`map_lambda`, whatever the design.
+
+    Parameters
+    ----------
+    X : array (n, p)
+        The fixed design.
+    sigma : float >= 0
+        The noise standard deviation.
+    tau : float > 0
+        The prior standard deviation of every coefficient.
+    lams : sequence of float >= 0
+        The λ grid (book convention).
+    target : {"coef", "fit"}
+        Error of the coefficients or of the in-sample fitted values.
+
+    Returns
+    -------
+    RiskCurve
+        Prior-averaged squared bias, variance and MSE at every λ.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` is not a finite matrix, ``sigma`` is negative, ``tau`` is not positive,
+        ``lams`` is invalid or ``target`` is not one of :data:`TARGETS`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> curve = ridge_bayes_risk(np.eye(2), 1.0, 1.0, [0.1, 0.5, 2.0])
+    >>> curve.best_lam, map_lambda(1.0, 1.0, 2)
+    (0.5, 0.5)
     """
     X = check_matrix(X, "X")
     sigma = check_positive_float(sigma, "sigma", allow_zero=True)
@@ -349,12 +579,37 @@ def linear_estimator_risk(X, beta, sigma, operators, *, target: str = "coef") ->
 
     Parameters
     ----------
+    X : array (n, p)
+        The fixed design.
+    beta : array (p,)
+        The true coefficients.
+    sigma : float >= 0
+        The noise standard deviation.
     operators : array (p, n) or (L, p, n)
         One matrix ``A`` or a stack of them.
+    target : {"coef", "fit"}
+        Error of the coefficients or of the in-sample fitted values.
 
     Returns
     -------
     bias2, variance : arrays of shape (L,) (L = 1 for a single matrix)
+        Squared bias and variance of each estimator.
+
+    Raises
+    ------
+    ValueError
+        If ``beta`` does not match ``X``, ``sigma`` is negative, ``operators`` has the wrong
+        shape or non-finite entries, or ``target`` is not one of :data:`TARGETS`.
+
+    Examples
+    --------
+    Least squares (:math:`A = X^{-1} = I`) and ridge at λ = 0.5 (:math:`A = I/2`) for
+    :math:`X = I_2`, the numbers of :func:`ridge_risk`:
+
+    >>> import numpy as np
+    >>> bias2, variance = linear_estimator_risk(np.eye(2), [1.0, 1.0], 1.0, [np.eye(2), 0.5 * np.eye(2)])
+    >>> print(bias2, variance)
+    [0.  0.5] [2.  0.5]
     """
     X, beta, sigma = _check_problem(X, beta, sigma)
     target = _check_target(target)
@@ -385,6 +640,7 @@ def monte_carlo_risk(
     *,
     target: str = "coef",
     fit: Callable | None = None,
+    progress: bool | None = None,
 ) -> MonteCarloRisk:
     r"""Estimate bias², variance and MSE by simulating ``n_rep`` data sets.
 
@@ -413,10 +669,33 @@ def monte_carlo_risk(
         ``fit(X, y) -> array (len(lams), p)``, the estimator to simulate (called once per
         data set).  By default ridge along ``lams``, computed for all data sets from one SVD
         of ``X``: :math:`\hat w_r(\lambda) = V\,\mathrm{diag}(d_j/(d_j^2 + n\lambda))\,U^\top y_r`.
+    progress : bool or None, default None
+        Show a progress bar over the data sets while ``fit`` runs (the default ridge needs
+        no loop); ``None`` follows the environment variable ``WEIGHTDECAY_PROGRESS`` (see
+        :func:`weightdecay.progress.progress_enabled`).  The results do not depend on it.
 
     Returns
     -------
     MonteCarloRisk
+        Estimated squared bias, variance and MSE at every λ, with the MSE's standard error.
+
+    Raises
+    ------
+    ValueError
+        If the problem is invalid (as in :func:`ridge_risk`), ``n_rep`` is below 2, ``fit``
+        is not callable, or ``fit`` returns an array of the wrong shape.
+
+    Examples
+    --------
+    The simulation agrees with the exact risk within its standard error:
+
+    >>> import numpy as np
+    >>> X = equicorrelated_design(30, 3, 0.5, rng=0)
+    >>> beta, lams = [1.0, 0.5, -1.0], [0.0, 0.1]
+    >>> mc = monte_carlo_risk(X, beta, 1.0, lams, 2000, rng=0)
+    >>> exact = ridge_risk(X, beta, 1.0, lams)
+    >>> bool(np.all(np.abs(mc.mse - exact.mse) < 4 * mc.mse_se))
+    True
     """
     X, beta, sigma = _check_problem(X, beta, sigma)
     lams = check_lambdas(lams)
@@ -438,7 +717,7 @@ def monte_carlo_risk(
 
     else:
         W = np.empty((lams.size, n_rep, p))
-        for r, y in enumerate(Y):
+        for r, y in enumerate(progress_bar(Y, desc="data sets", progress=progress)):
             coefs = np.asarray(fit(X, y), dtype=float)
             if coefs.shape != (lams.size, p):
                 raise ValueError(f"fit(X, y) must return an array of shape ({lams.size}, {p}); got {coefs.shape}")
@@ -466,7 +745,35 @@ def monte_carlo_risk(
 # The objective, its gradient, gradient descent
 # ---------------------------------------------------------------------------
 def ridge_objective(X, y, w, lam) -> float:
-    r"""The book's ridge objective :math:`L(w) = \frac{1}{2n}\lVert y - Xw\rVert^2 + \frac\lambda2\lVert w\rVert^2`."""
+    r"""The book's ridge objective :math:`L(w) = \frac{1}{2n}\lVert y - Xw\rVert^2 + \frac\lambda2\lVert w\rVert^2`.
+
+    Parameters
+    ----------
+    X : array (n, p)
+        The design.
+    y : array (n,)
+        The responses.
+    w : array (p,)
+        Where to evaluate.
+    lam : float >= 0
+        The penalty λ.
+
+    Returns
+    -------
+    float
+        :math:`L(w)`.
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not match or ``lam`` is negative.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> ridge_objective(np.eye(2), [1.0, 2.0], [0.0, 0.0], 1.0)  # (1 + 4) / (2 * 2)
+    1.25
+    """
     X, y = check_X_y(X, y)
     w = check_vector(w, "w", size=X.shape[1])
     lam = check_lambda(lam)
@@ -478,6 +785,38 @@ def ridge_gradient(X, y, w, lam) -> np.ndarray:
     r"""Gradient of the ridge objective: :math:`\nabla L(w) = -\frac1n X^\top(y - Xw) + \lambda w`.
 
     Setting it to zero gives the normal equations :math:`(X^\top X + n\lambda I)w = X^\top y`.
+
+    Parameters
+    ----------
+    X : array (n, p)
+        The design.
+    y : array (n,)
+        The responses.
+    w : array (p,)
+        Where to evaluate.
+    lam : float >= 0
+        The penalty λ.
+
+    Returns
+    -------
+    ndarray of shape (p,)
+        :math:`\nabla L(w)`.
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not match or ``lam`` is negative.
+
+    Examples
+    --------
+    With :math:`X = I_2` (n = 2) and λ = 1 the ridge solution is :math:`y/(1 + n\lambda) = y/3`:
+
+    >>> import numpy as np
+    >>> X, y = np.eye(2), np.array([1.0, 2.0])
+    >>> print(ridge_gradient(X, y, [0.0, 0.0], 1.0))
+    [-0.5 -1. ]
+    >>> bool(np.allclose(ridge_gradient(X, y, y / 3, 1.0), 0.0))
+    True
     """
     X, y = check_X_y(X, y)
     w = check_vector(w, "w", size=X.shape[1])
@@ -500,17 +839,38 @@ def ridge_gradient_descent(X, y, lam, lr, n_steps: int, w0=None) -> np.ndarray:
     Parameters
     ----------
     X : array (n, p)
+        The design.
     y : array (n,)
+        The responses.
     lam : float >= 0
+        The penalty λ.
     lr : float > 0
         The step size η.
     n_steps : int >= 0
+        Number of steps.
     w0 : array (p,), optional
+        The starting point (default 0).
 
     Returns
     -------
     array (n_steps + 1, p)
         Row ``t`` is :math:`w_t`; row 0 is ``w0``.
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not match, ``lam`` is negative, ``lr`` is not positive or
+        ``n_steps`` is not a non-negative integer.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X, y = np.eye(2), np.array([1.0, 2.0])
+    >>> path = ridge_gradient_descent(X, y, 1.0, 0.5, 30)
+    >>> path.shape
+    (31, 2)
+    >>> bool(np.allclose(path[-1], y / 3))  # the ridge solution (X^T X + 2 I)^{-1} X^T y
+    True
     """
     X, y = check_X_y(X, y)
     lam = check_lambda(lam)
@@ -539,6 +899,36 @@ def equicorrelated_design(n: int, p: int, rho: float, rng=None) -> np.ndarray:
     :math:`1 + (p-1)\rho` (once) and :math:`1 - \rho` (p − 1 times): for ρ near 1 the
     columns are nearly collinear.  The columns are then centred and scaled with
     :func:`weightdecay.linear.standardize` (mean 0, :math:`\lVert x_j\rVert^2 = n`).
+
+    Parameters
+    ----------
+    n : int >= 2
+        Number of rows.
+    p : int >= 1
+        Number of columns.
+    rho : float in [0, 1)
+        The correlation between any two columns.
+    rng : numpy Generator or seed, optional
+        Source of the rows.
+
+    Returns
+    -------
+    ndarray of shape (n, p)
+        The standardised design.
+
+    Raises
+    ------
+    ValueError
+        If ``n`` is below 2, ``p`` is not a positive integer or ``rho`` is not in [0, 1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = equicorrelated_design(200, 3, 0.9, rng=0)
+    >>> X.shape, bool(np.allclose(X.mean(axis=0), 0)), bool(np.allclose((X**2).sum(axis=0), 200))
+    ((200, 3), True, True)
+    >>> bool(np.corrcoef(X.T)[0, 1] > 0.8)
+    True
     """
     n = check_positive_int(n, "n", minimum=2)
     p = check_positive_int(p, "p")

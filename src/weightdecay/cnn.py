@@ -16,8 +16,8 @@ mode the network computes the same function for ``W`` and ``cW`` (``c > 0``), an
     \nabla_W f(cW) = \tfrac1c\,\nabla_W f(W), \qquad \langle W, \nabla_W f(W)\rangle = 0 .
 
 **The training loop.** :func:`train` runs mini-batch steps on tensors that are already on
-the device, with switches for bf16 autocast, ``channels_last`` and ``torch.compile``, a tqdm
-progress bar, and per-epoch traces of the test accuracy, the norm of the scale-invariant
+the device, with switches for bf16 autocast, ``channels_last`` and ``torch.compile``, a
+progress bar (:func:`weightdecay.progress.progress_bar`), and per-epoch traces of the test accuracy, the norm of the scale-invariant
 weights and their *effective learning rate* :math:`\eta/\lVert W\rVert^2`.  Under
 ``torchrun`` (``torch.distributed`` initialised, see :func:`init_distributed`) the same loop
 wraps the model in ``DistributedDataParallel`` and gives each process its slice of every
@@ -37,6 +37,10 @@ without weight decay (SGD or AdamW; for-loop, foreach or fused); :func:`throughp
 The optimiser is always built by a callable ``make_optimizer(model)`` passed in by the
 caller (for instance with :func:`weightdecay.optim.decay_param_groups`), so this module does
 not decide which parameters are decayed.
+
+Every function that loops for long (training, timing, the experiment grids) takes
+``progress=None`` and shows a progress bar unless ``progress=False`` or the environment
+variable ``WEIGHTDECAY_PROGRESS=0`` (set by ``make execute`` and ``make test``) says otherwise.
 """
 
 from __future__ import annotations
@@ -52,6 +56,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .progress import progress_bar, progress_enabled
 from .stats import mean_se
 from .validation import check_lambda, check_lambdas, check_positive_float, check_positive_int, check_probability
 
@@ -106,6 +111,33 @@ class GemmConv1d(nn.Conv1d):
     the chapter's 1-D network (widths ``(8, 16, 32, 64)``, batches of 64 or 128).  Parameters,
     initialisation and ``state_dict`` are those of ``nn.Conv1d``; on other devices, and for
     unbatched input, it calls ``nn.Conv1d``'s own forward.
+
+    Parameters
+    ----------
+    in_channels : int
+        Input channels :math:`c`.
+    out_channels : int
+        Output channels :math:`o`.
+    kernel_size : int
+        Kernel length :math:`k`.
+    padding : int
+        Zeros added at each end of the sequence, :math:`p` (``k // 2`` keeps the length).
+    bias : bool
+        Whether to add a learnable bias per output channel.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from weightdecay.cnn import GemmConv1d
+    >>> _ = torch.manual_seed(0)
+    >>> conv = GemmConv1d(2, 4, 3, padding=1)
+    >>> x = torch.randn(5, 2, 10)
+    >>> y = conv(x)
+    >>> y.shape
+    torch.Size([5, 4, 10])
+    >>> reference = torch.nn.functional.conv1d(x, conv.weight, conv.bias, padding=1)
+    >>> bool(torch.allclose(y, reference, atol=1e-6))
+    True
     """
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, *, padding: int = 0,
@@ -138,6 +170,44 @@ class ConvBN(nn.Sequential):
     The convolution has no bias (BatchNorm's shift :math:`\beta` replaces it), and BatchNorm
     normalises each output channel over the batch, which makes the convolution's weight
     scale-invariant in training mode.
+
+    Parameters
+    ----------
+    c_in : int
+        Input channels.
+    c_out : int
+        Output channels.
+    dims : int
+        2 for images (``nn.Conv2d``), 1 for sequences (:class:`GemmConv1d`).
+    kernel_size : int
+        An odd kernel size; the padding ``kernel_size // 2`` keeps the spatial size.
+
+    Attributes
+    ----------
+    conv : nn.Module
+        The convolution (the block's first module), whose weight is scale-invariant.
+
+    Raises
+    ------
+    ValueError
+        If a size is not a positive integer or ``kernel_size`` is even.
+
+    Examples
+    --------
+    Multiplying the convolution's weight by 3 leaves the output unchanged in training mode:
+
+    >>> import torch
+    >>> from weightdecay.cnn import ConvBN
+    >>> _ = torch.manual_seed(0)
+    >>> block = ConvBN(3, 8)
+    >>> x = torch.randn(4, 3, 6, 6)
+    >>> y = block(x)
+    >>> y.shape
+    torch.Size([4, 8, 6, 6])
+    >>> with torch.no_grad():
+    ...     _ = block.conv.weight.mul_(3.0)
+    >>> bool(torch.allclose(block(x), y, atol=1e-4))
+    True
     """
 
     def __init__(self, c_in: int, c_out: int, *, dims: int = 2, kernel_size: int = 3):
@@ -158,7 +228,22 @@ class ConvBN(nn.Sequential):
 
 
 class Residual(nn.Module):
-    r"""``x ↦ x + f(x)`` for a block ``f`` that keeps the shape."""
+    r"""``x ↦ x + f(x)`` for a block ``f`` that keeps the shape.
+
+    Parameters
+    ----------
+    block : nn.Module
+        The block :math:`f`; its output must have the shape of its input.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from weightdecay.cnn import Residual
+    >>> double = Residual(torch.nn.Identity())
+    >>> double(torch.ones(2, 3))
+    tensor([[2., 2., 2.],
+            [2., 2., 2.]])
+    """
 
     def __init__(self, block: nn.Module):
         super().__init__()
@@ -185,6 +270,45 @@ class FastResNet(nn.Module):
     The fixed ``head_scale`` (1/8 in Page's network) keeps the initial logits small, which
     matters at the speedruns' high learning rates.  A 1-D model also accepts inputs of shape
     ``(batch, length)`` and treats them as one channel.
+
+    Parameters
+    ----------
+    widths : sequence of 4 int
+        The widths :math:`(w_0, w_1, w_2, w_3)`.
+    dims : int
+        2 for images ``(batch, channels, height, width)``, 1 for sequences
+        ``(batch, channels, length)``.
+    in_channels : int
+        Channels of the input.
+    n_classes : int
+        Number of classes (at least 2): the number of logits.
+    kernel_size : int
+        Odd kernel size of every convolution.
+    head_scale : float
+        The fixed factor (> 0) applied to the logits.
+
+    Attributes
+    ----------
+    features : nn.Sequential
+        Everything up to the global pooling and flattening.
+    head : nn.Linear
+        The linear layer that gives the logits (before ``head_scale``).
+
+    Raises
+    ------
+    ValueError
+        If ``dims`` is not 1 or 2, ``widths`` does not have 4 positive entries, or another
+        size is invalid.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from weightdecay.cnn import FastResNet
+    >>> net = FastResNet((4, 8, 8, 8))
+    >>> net(torch.zeros(2, 3, 8, 8)).shape
+    torch.Size([2, 10])
+    >>> FastResNet((4, 8, 8, 8), dims=1, in_channels=1)(torch.zeros(2, 40)).shape
+    torch.Size([2, 10])
     """
 
     def __init__(
@@ -245,6 +369,36 @@ def fast_resnet(
     ``fast_resnet()`` is Page's ResNet-9 (about 6.6 M parameters); the chapter uses smaller
     widths on the CPU, e.g. ``fast_resnet((16, 32, 64, 128))``, and
     ``fast_resnet((16, 32, 64, 128), dims=1)`` for MNIST-1D.
+
+    Parameters
+    ----------
+    widths : sequence of 4 int
+        The widths :math:`(w_0, w_1, w_2, w_3)` (see :class:`FastResNet`).
+    dims : int
+        2 for images, 1 for sequences.
+    in_channels : int, optional
+        Input channels (default: 3 for images, 1 for sequences).
+    n_classes : int
+        Number of classes.
+    kernel_size : int
+        Odd kernel size of every convolution.
+    head_scale : float
+        The fixed factor applied to the logits.
+
+    Returns
+    -------
+    FastResNet
+        The network, freshly initialised.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from weightdecay.cnn import fast_resnet
+    >>> sum(p.numel() for p in fast_resnet().parameters())
+    6573120
+    >>> net = fast_resnet((8, 16, 32, 64), dims=1)
+    >>> net(torch.zeros(4, 40)).shape
+    torch.Size([4, 10])
     """
     if in_channels is None:
         in_channels = 1 if dims == 1 else 3
@@ -270,6 +424,25 @@ def scale_invariant_weights(model: nn.Module) -> list[tuple[str, nn.Parameter]]:
 
     For such a weight :math:`W`, the training-mode output is unchanged by
     :math:`W \mapsto cW` for any :math:`c > 0`.
+
+    Parameters
+    ----------
+    model : nn.Module
+        A network (possibly wrapped by ``DistributedDataParallel`` or ``torch.compile``).
+
+    Returns
+    -------
+    list of (str, nn.Parameter)
+        Name and weight of the convolution of every :class:`ConvBN` block, input side first.
+
+    Examples
+    --------
+    >>> from weightdecay.cnn import fast_resnet, scale_invariant_weights
+    >>> weights = scale_invariant_weights(fast_resnet((4, 8, 8, 8)))
+    >>> len(weights)
+    8
+    >>> [name for name, _ in weights[:3]]
+    ['features.0.0.weight', 'features.1.0.weight', 'features.3.block.0.0.weight']
     """
     model = _unwrap(model)
     return [(f"{name}.0.weight" if name else "0.weight", m.conv.weight)
@@ -278,7 +451,31 @@ def scale_invariant_weights(model: nn.Module) -> list[tuple[str, nn.Parameter]]:
 
 @torch.no_grad()
 def weight_norms(model: nn.Module) -> np.ndarray:
-    r"""Frobenius norms :math:`\lVert W_l\rVert` of the scale-invariant weights, in order."""
+    r"""Frobenius norms :math:`\lVert W_l\rVert` of the scale-invariant weights, in order.
+
+    Parameters
+    ----------
+    model : nn.Module
+        A network with :class:`ConvBN` blocks.
+
+    Returns
+    -------
+    ndarray of shape (L,)
+        One norm per weight of :func:`scale_invariant_weights`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from weightdecay.cnn import fast_resnet, scale_invariant_weights, weight_norms
+    >>> net = fast_resnet((4, 8, 8, 8))
+    >>> before = weight_norms(net)
+    >>> before.shape
+    (8,)
+    >>> with torch.no_grad():
+    ...     _ = scale_invariant_weights(net)[0][1].mul_(2.0)
+    >>> bool(abs(weight_norms(net)[0] / before[0] - 2.0) < 1e-6)
+    True
+    """
     return np.array([float(p.detach().float().norm()) for _, p in scale_invariant_weights(model)])
 
 
@@ -287,6 +484,40 @@ def normalize_images(X, mean=None, std=None) -> torch.Tensor:
 
     :math:`x \mapsto (x/255 - \mu_c)/\sigma_c`, with the per-channel mean and standard
     deviation of ``X`` itself unless ``mean`` and ``std`` (in the ``[0, 1]`` scale) are given.
+    Floating-point input is taken as already in the ``[0, 1]`` scale.
+
+    Parameters
+    ----------
+    X : array or tensor of shape (N, C, H, W)
+        The images, ``uint8`` (0 to 255) or floating.
+    mean : sequence of C floats, optional
+        Per-channel means :math:`\mu_c` (default: those of ``X``).
+    std : sequence of C floats, optional
+        Per-channel standard deviations :math:`\sigma_c > 0` (default: those of ``X``).
+
+    Returns
+    -------
+    torch.Tensor of shape (N, C, H, W)
+        The standardised images, float32.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` is not 4-D or not finite, or a standard deviation is not positive.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from weightdecay.cnn import normalize_images
+    >>> images = torch.randint(0, 256, (8, 3, 4, 4), dtype=torch.uint8)
+    >>> Z = normalize_images(images)
+    >>> Z.dtype, tuple(Z.shape)
+    (torch.float32, (8, 3, 4, 4))
+    >>> bool(torch.allclose(Z.mean(dim=(0, 2, 3)), torch.zeros(3), atol=1e-5))
+    True
+    >>> normalize_images(torch.full((1, 1, 2, 2), 255, dtype=torch.uint8), mean=[0.5], std=[0.25])
+    tensor([[[[2., 2.],
+              [2., 2.]]]])
     """
     X = torch.as_tensor(np.asarray(X) if not torch.is_tensor(X) else X)
     if X.ndim != 4:
@@ -323,6 +554,34 @@ def init_distributed(backend: str | None = None) -> tuple[int, int, torch.device
     available and ``"gloo"`` otherwise.  Without those variables (a plain ``python`` run) it
     does nothing.  Returns ``(rank, world_size, device)``, the device being this process's
     GPU (``cuda:LOCAL_RANK``) or the CPU.
+
+    Parameters
+    ----------
+    backend : str, optional
+        ``"nccl"`` or ``"gloo"`` (default: chosen as above).
+
+    Returns
+    -------
+    rank : int
+        This process's rank (0 outside ``torchrun``).
+    world_size : int
+        The number of processes (1 outside ``torchrun``).
+    device : torch.device
+        The device this process trains on.
+
+    Raises
+    ------
+    ValueError
+        If ``backend`` is neither ``"nccl"`` nor ``"gloo"``.
+
+    Examples
+    --------
+    In a plain ``python`` run (no ``torchrun`` variables) it only reports a single process:
+
+    >>> from weightdecay.cnn import init_distributed
+    >>> rank, world_size, device = init_distributed()
+    >>> rank, world_size
+    (0, 1)
     """
     import torch.distributed as dist
 
@@ -375,7 +634,44 @@ def _sync(device: torch.device) -> None:
 @torch.no_grad()
 def evaluate_accuracy(model: nn.Module, data, *, batch_size: int = 1024, autocast: bool = False,
                       channels_last: bool = False) -> float:
-    """Fraction of correctly classified examples of ``data = (X, y)``, in eval mode."""
+    """Fraction of correctly classified examples of ``data = (X, y)``, in eval mode.
+
+    The model's mode is restored afterwards.
+
+    Parameters
+    ----------
+    model : nn.Module
+        The classifier; ``data`` is moved to its device.
+    data : pair ``(X, y)`` of arrays or tensors
+        Inputs and integer class labels.
+    batch_size : int
+        Examples per forward pass (memory only).
+    autocast : bool
+        Evaluate under bf16 autocast.
+    channels_last : bool
+        Feed image batches in ``channels_last`` memory format.
+
+    Returns
+    -------
+    float
+        The accuracy, in ``[0, 1]``.
+
+    Raises
+    ------
+    ValueError
+        If ``data`` is not a pair of matching inputs and integer labels.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from weightdecay.cnn import evaluate_accuracy, fast_resnet
+    >>> _ = torch.manual_seed(0)
+    >>> net = fast_resnet((4, 8, 8, 8), dims=1)
+    >>> X, y = torch.randn(20, 16), torch.arange(20) % 10
+    >>> acc = evaluate_accuracy(net, (X, y))
+    >>> 0 <= acc <= 1, net.training
+    (True, True)
+    """
     model = _unwrap(model)
     device = next(model.parameters()).device
     X, y = _as_xy(data, "data", device)
@@ -404,7 +700,7 @@ def train(
     channels_last: bool = False,
     compile: bool = False,
     seed: int = 0,
-    progress: bool = True,
+    progress: bool | None = None,
 ) -> dict[str, list]:
     r"""Train ``model`` on ``train_data = (X, y)`` and trace what weight decay changes.
 
@@ -423,24 +719,37 @@ def train(
     Parameters
     ----------
     model : nn.Module
-        On the device to train on.
+        On the device to train on; it needs at least one convolution followed by BatchNorm
+        (:class:`ConvBN`).
+    train_data : pair ``(X, y)`` of arrays or tensors
+        Inputs and integer class labels; moved to the model's device once.
     make_optimizer : callable
         ``make_optimizer(model) -> torch.optim.Optimizer``.
-    epochs, batch_size : int
-        ``batch_size`` is the *global* batch: under DistributedDataParallel each of the
-        ``world_size`` processes takes every ``world_size``-th example of it.
+    epochs : int
+        Number of epochs.
+    batch_size : int
+        The *global* batch: under DistributedDataParallel each of the ``world_size``
+        processes takes every ``world_size``-th example of it.
     test_data : pair ``(X, y)``, optional
         Evaluated after every epoch (accuracy), outside the timed region.
+    label_smoothing : float
+        Label smoothing of the cross-entropy, in ``[0, 1)``.
     flip : bool
         Random horizontal flips of image batches (seeded).
-    autocast, channels_last, compile : bool
-        bf16 autocast on the model's device type, ``channels_last`` memory format for images,
-        ``torch.compile`` of the model.
+    autocast : bool
+        bf16 autocast on the model's device type.
+    channels_last : bool
+        ``channels_last`` memory format for images.
+    compile : bool
+        ``torch.compile`` the model.
     seed : int
         Seeds the shuffling and the flips (a private ``torch.Generator``, identical on every
         process under DDP).
-    progress : bool
-        A tqdm progress bar over epochs (on process 0 only); pass ``False`` in notebooks.
+    progress : bool or None
+        A progress bar over epochs with the latest loss and test accuracy (on process 0
+        only).  ``None`` (default) follows the environment variable ``WEIGHTDECAY_PROGRESS``
+        (unset: on; ``make execute`` and ``make test`` set it to 0); see
+        :func:`weightdecay.progress.progress_enabled`.
 
     Returns
     -------
@@ -450,6 +759,31 @@ def train(
         ``"lr"``, ``"weight_norm"``, ``"effective_lr"``, ``"layer_norms"`` (one array per
         epoch) and, with ``test_data``, ``"test_acc"``.  ``"epoch"`` 0 is the state before
         training (no loss, 0 seconds).
+
+    Raises
+    ------
+    ValueError
+        If an argument is invalid (``batch_size`` larger than the training set or not a
+        multiple of the world size, a model without :class:`ConvBN` blocks, ``progress`` not a
+        bool or None, ...).
+    FloatingPointError
+        If the training loss becomes NaN or infinite.
+
+    Examples
+    --------
+    One epoch of two steps of a tiny 1-D network:
+
+    >>> import torch
+    >>> from weightdecay.cnn import fast_resnet, make_optimizer_factory, train
+    >>> _ = torch.manual_seed(0)
+    >>> X, y = torch.randn(32, 16), torch.arange(32) % 10
+    >>> hist = train(fast_resnet((4, 8, 8, 8), dims=1), (X, y), test_data=(X, y), epochs=1,
+    ...              batch_size=16, make_optimizer=make_optimizer_factory("sgd", lr=0.05),
+    ...              progress=False)
+    >>> sorted(hist)
+    ['effective_lr', 'epoch', 'layer_norms', 'lr', 'seconds', 'test_acc', 'train_loss', 'weight_norm']
+    >>> hist["epoch"], hist["layer_norms"][1].shape
+    ([0, 1], (8,))
     """
     epochs = check_positive_int(epochs, "epochs")
     batch_size = check_positive_int(batch_size, "batch_size")
@@ -466,6 +800,7 @@ def train(
         raise ValueError(f"batch_size must be a multiple of the world size {world}; got {batch_size}")
     if not scale_invariant_weights(model):
         raise ValueError("model has no convolution followed by BatchNorm (use fast_resnet or ConvBN blocks)")
+    show_bar = progress_enabled(progress) and rank == 0
 
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
@@ -502,12 +837,8 @@ def train(
             history["test_acc"].append(evaluate_accuracy(model, test, autocast=autocast, channels_last=channels_last))
 
     record(0, float("nan"))
-    epoch_iter = range(1, epochs + 1)
-    if progress and rank == 0:
-        from tqdm.auto import tqdm
-
-        epoch_iter = tqdm(epoch_iter, desc="epochs")
-    for epoch in epoch_iter:
+    epoch_bar = progress_bar(range(1, epochs + 1), desc="epochs", progress=show_bar)
+    for epoch in epoch_bar:
         model.train()
         order = torch.randperm(X.shape[0], generator=generator)
         flips = torch.rand(X.shape[0], generator=generator) < 0.5 if flip else None
@@ -534,11 +865,11 @@ def train(
         if not math.isfinite(mean_loss):
             raise FloatingPointError(f"training loss became {mean_loss} at epoch {epoch}")
         record(epoch, mean_loss)
-        if progress and rank == 0:
-            post = {"loss": f"{mean_loss:.3f}"}
-            if test is not None:
-                post["test_acc"] = f"{history['test_acc'][-1]:.3f}"
-            epoch_iter.set_postfix(post)
+        post = {"loss": f"{mean_loss:.3f}"}
+        if test is not None:
+            post["test_acc"] = f"{history['test_acc'][-1]:.3f}"
+        epoch_bar.set_postfix(post)
+    epoch_bar.close()
     return history
 
 
@@ -556,7 +887,34 @@ def _average_buffers(model: nn.Module, world: int) -> None:
 def time_to_accuracy(history: Mapping[str, Sequence], target: float) -> tuple[int | None, float | None]:
     """First epoch at which ``history["test_acc"]`` reaches ``target``, and the seconds then.
 
-    Returns ``(None, None)`` if the target is never reached.
+    Parameters
+    ----------
+    history : mapping
+        A history of :func:`train` with ``test_data``: lists ``"epoch"``, ``"test_acc"`` and
+        ``"seconds"``.
+    target : float
+        The accuracy to reach, in ``[0, 1]``.
+
+    Returns
+    -------
+    epoch : int or None
+        The first epoch whose test accuracy is ``>= target``; ``None`` if none is.
+    seconds : float or None
+        The cumulative training time at that epoch; ``None`` if the target is never reached.
+
+    Raises
+    ------
+    ValueError
+        If ``target`` is not in ``[0, 1]`` or the history has no ``"test_acc"``.
+
+    Examples
+    --------
+    >>> from weightdecay.cnn import time_to_accuracy
+    >>> history = {"epoch": [0, 1, 2], "test_acc": [0.1, 0.8, 0.9], "seconds": [0.0, 1.5, 3.0]}
+    >>> time_to_accuracy(history, 0.8)
+    (1, 1.5)
+    >>> time_to_accuracy(history, 0.95)
+    (None, None)
     """
     target = check_probability(target, "target", allow_one=True)
     if "test_acc" not in history:
@@ -574,13 +932,36 @@ def time_to_accuracy(history: Mapping[str, Sequence], target: float) -> tuple[in
 
 @dataclass(frozen=True)
 class Timing:
-    """Wall-clock times (seconds) of repeated calls; ``median`` is the number to report."""
+    """Wall-clock times (seconds) of repeated calls; ``median`` is the number to report.
+
+    Parameters
+    ----------
+    times : tuple of float
+        The time of each timed call, in seconds.
+    device : str
+        The device timed, e.g. ``"cpu"`` or ``"cuda:0"``.
+
+    Attributes
+    ----------
+    median : float
+        The median time.
+    spread : tuple of float
+        The 25th and 75th percentiles.
+
+    Examples
+    --------
+    >>> from weightdecay.cnn import Timing
+    >>> t = Timing((0.3, 0.1, 0.2), "cpu")
+    >>> round(t.median, 3), [round(q, 3) for q in t.spread]
+    (0.2, [0.15, 0.25])
+    """
 
     times: tuple[float, ...]
     device: str
 
     @property
     def median(self) -> float:
+        """The median time, in seconds."""
         return float(np.median(self.times))
 
     @property
@@ -614,7 +995,7 @@ def _time_once(fn: Callable[[], object], device: torch.device) -> float:
 
 
 def compare_calls(fns: Mapping[str, Callable[[], object]], *, repeats: int = 10, warmup: int = 2,
-                  device=None) -> dict[str, Timing]:
+                  device=None, progress: bool | None = None) -> dict[str, Timing]:
     """Time several functions fairly: warm each up, then run them round-robin.
 
     Each function is called ``warmup`` times untimed (the first calls pay for allocation,
@@ -623,28 +1004,98 @@ def compare_calls(fns: Mapping[str, Callable[[], object]], *, repeats: int = 10,
     queue is drained (``torch.cuda.synchronize``) before timing and every call is timed
     with CUDA events, because kernels run asynchronously and ``perf_counter`` around a launch
     measures only the launch; on the CPU ``time.perf_counter`` is used.
+
+    Parameters
+    ----------
+    fns : mapping of str to callable
+        The functions to time, by name; each is called without arguments.
+    repeats : int
+        Timed rounds (each function is timed once per round).
+    warmup : int
+        Untimed calls of each function first (``>= 0``).
+    device : torch.device or str, optional
+        The device the functions run on (default: the CPU).
+    progress : bool or None
+        A progress bar over the warm-up calls and the rounds (updated between timed calls,
+        never inside one).  ``None`` (default) follows ``WEIGHTDECAY_PROGRESS``; see
+        :func:`weightdecay.progress.progress_enabled`.
+
+    Returns
+    -------
+    dict of str to Timing
+        The times of each function, by name.
+
+    Raises
+    ------
+    ValueError
+        If ``fns`` is empty or holds something not callable, or a count or the device is
+        invalid.
+
+    Examples
+    --------
+    >>> from weightdecay.cnn import compare_calls
+    >>> timings = compare_calls({"sum": lambda: sum(range(1000)), "noop": lambda: None},
+    ...                         repeats=3, warmup=1, progress=False)
+    >>> sorted(timings), len(timings["sum"].times), timings["sum"].device
+    (['noop', 'sum'], 3, 'cpu')
     """
     repeats = check_positive_int(repeats, "repeats")
     warmup = check_positive_int(warmup, "warmup", minimum=0)
     device = _check_device(device)
     if not fns or not all(callable(f) for f in fns.values()):
         raise ValueError(f"fns must be a non-empty mapping of names to callables; got {fns!r}")
+    bar = progress_bar(None, desc="timing", total=warmup * len(fns) + repeats, progress=progress)
     for fn in fns.values():
         for _ in range(warmup):
             fn()
+            bar.update()
     _sync(device)
     times: dict[str, list[float]] = {name: [] for name in fns}
     for _ in range(repeats):
         for name, fn in fns.items():
             times[name].append(_time_once(fn, device))
+        bar.update()
+    bar.close()
     return {name: Timing(tuple(t), str(device)) for name, t in times.items()}
 
 
-def time_call(fn: Callable[[], object], *, repeats: int = 10, warmup: int = 2, device=None) -> Timing:
-    """Time ``fn()``: ``warmup`` untimed calls, then ``repeats`` timed ones (see :func:`compare_calls`)."""
+def time_call(fn: Callable[[], object], *, repeats: int = 10, warmup: int = 2, device=None,
+              progress: bool | None = None) -> Timing:
+    """Time ``fn()``: ``warmup`` untimed calls, then ``repeats`` timed ones (see :func:`compare_calls`).
+
+    Parameters
+    ----------
+    fn : callable
+        The function to time, called without arguments.
+    repeats : int
+        Timed calls.
+    warmup : int
+        Untimed calls first.
+    device : torch.device or str, optional
+        The device ``fn`` runs on (default: the CPU).
+    progress : bool or None
+        A progress bar over the calls; ``None`` follows ``WEIGHTDECAY_PROGRESS``.
+
+    Returns
+    -------
+    Timing
+        The times of the timed calls.
+
+    Raises
+    ------
+    ValueError
+        If ``fn`` is not callable, or a count or the device is invalid.
+
+    Examples
+    --------
+    >>> from weightdecay.cnn import time_call
+    >>> timing = time_call(lambda: sorted(range(1000)), repeats=5, warmup=1, progress=False)
+    >>> len(timing.times), timing.median > 0
+    (5, True)
+    """
     if not callable(fn):
         raise ValueError(f"fn must be callable; got {fn!r}")
-    return compare_calls({"fn": fn}, repeats=repeats, warmup=warmup, device=device)["fn"]
+    return compare_calls({"fn": fn}, repeats=repeats, warmup=warmup, device=device, progress=progress)["fn"]
 
 
 # ---------------------------------------------------------------------------------------
@@ -665,6 +1116,39 @@ def count_flops(model: nn.Module, x: torch.Tensor, y: torch.Tensor | None = None
     propagates shapes without computing anything: counting the FLOPs of a large network costs
     no arithmetic, and ``model`` (its parameters, gradients and BatchNorm statistics) is left
     untouched.
+
+    Parameters
+    ----------
+    model : nn.Module
+        The network.
+    x : torch.Tensor
+        A batch of inputs (only its shape matters).
+    y : torch.Tensor, optional
+        Its integer labels, needed for the backward pass (cross-entropy loss).
+    backward : bool
+        Count the backward pass too.
+
+    Returns
+    -------
+    int
+        The FLOPs of the pass over the whole batch.
+
+    Raises
+    ------
+    ValueError
+        If ``backward`` is true and ``y`` is missing.
+
+    Examples
+    --------
+    A bias-free linear layer :math:`4 \to 3` on 2 examples: :math:`2 \cdot 2 \cdot 4 \cdot 3 = 48`
+    FLOPs forward, and as many backward for the weight's gradient (the input needs none):
+
+    >>> import torch
+    >>> from weightdecay.cnn import count_flops
+    >>> layer = torch.nn.Linear(4, 3, bias=False)
+    >>> x, y = torch.randn(2, 4), torch.tensor([0, 2])
+    >>> count_flops(layer, x, backward=False), count_flops(layer, x, y)
+    (48, 96)
     """
     import copy
 
@@ -688,6 +1172,27 @@ def weight_decay_flops(params) -> int:
     folded in (:math:`w \leftarrow w - \eta(\lambda w + g)`, PyTorch's SGD) one multiply-add
     — 2 FLOPs — per entry.  ``params`` is a module, an iterable of tensors, or torch param
     groups (dicts with ``"params"`` and ``"weight_decay"``; groups with zero decay count 0).
+
+    Parameters
+    ----------
+    params : nn.Module, iterable of tensors or iterable of dict
+        What is decayed.
+
+    Returns
+    -------
+    int
+        Twice the number of decayed entries.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from weightdecay.cnn import weight_decay_flops
+    >>> layer = torch.nn.Linear(4, 3)
+    >>> weight_decay_flops(layer)
+    30
+    >>> weight_decay_flops([{"params": [layer.weight], "weight_decay": 0.1},
+    ...                     {"params": [layer.bias], "weight_decay": 0.0}])
+    24
     """
     if isinstance(params, nn.Module):
         params = list(params.parameters())
@@ -720,6 +1225,40 @@ def make_optimizer_factory(
     ``"foreach"`` (multi-tensor kernels) or ``"fused"`` (one fused kernel).  ``param_groups``
     is a callable ``(model, weight_decay) -> groups`` (for instance
     ``weightdecay.optim.decay_param_groups``); by default every parameter is decayed.
+
+    Parameters
+    ----------
+    name : str
+        ``"sgd"`` or ``"adamw"`` (case-insensitive).
+    lr : float
+        Learning rate :math:`\eta > 0`.
+    weight_decay : float
+        :math:`\lambda \ge 0`.
+    momentum : float
+        SGD's momentum :math:`\mu` in ``[0, 1)`` (Nesterov when positive); unused by AdamW.
+    impl : str
+        ``"for-loop"``, ``"foreach"`` or ``"fused"``.
+    param_groups : callable, optional
+        ``param_groups(model, weight_decay) -> list of dict``.
+
+    Returns
+    -------
+    callable
+        ``make_optimizer(model) -> torch.optim.Optimizer``.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` or ``impl`` is unknown or a number is out of range.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from weightdecay.cnn import make_optimizer_factory
+    >>> make = make_optimizer_factory("adamw", lr=1e-3, weight_decay=0.01)
+    >>> opt = make(torch.nn.Linear(2, 1))
+    >>> type(opt).__name__, opt.param_groups[0]["weight_decay"]
+    ('AdamW', 0.01)
     """
     name = str(name).lower()
     if name not in ("sgd", "adamw"):
@@ -752,6 +1291,36 @@ class OverheadResult:
     extra time of the decaying optimiser step (measured in isolation, where the difference is
     not drowned in the noise of the whole step), as a percentage of a whole training step.
     ``step_overhead_percent`` compares whole steps directly (noisier).
+
+    Parameters
+    ----------
+    optimizer : str
+        ``"sgd"`` or ``"adamw"``.
+    impl : str
+        ``"for-loop"``, ``"foreach"`` or ``"fused"``.
+    step_without : Timing
+        Whole training steps without weight decay.
+    step_with : Timing
+        Whole training steps with weight decay.
+    optimizer_without : Timing
+        Optimiser steps alone, without weight decay.
+    optimizer_with : Timing
+        Optimiser steps alone, with weight decay.
+
+    Attributes
+    ----------
+    overhead_percent : float
+        The decay's extra optimiser time as a percentage of a whole step.
+    step_overhead_percent : float
+        The relative difference of whole steps, in percent.
+
+    Examples
+    --------
+    >>> from weightdecay.cnn import OverheadResult, Timing
+    >>> r = OverheadResult("sgd", "foreach", Timing((0.100,), "cpu"), Timing((0.102,), "cpu"),
+    ...                    Timing((0.010,), "cpu"), Timing((0.011,), "cpu"))
+    >>> round(r.overhead_percent, 3), round(r.step_overhead_percent, 3)
+    (1.0, 2.0)
     """
 
     optimizer: str
@@ -763,10 +1332,12 @@ class OverheadResult:
 
     @property
     def overhead_percent(self) -> float:
+        """Extra optimiser time with decay, in percent of a step without."""
         return 100.0 * (self.optimizer_with.median - self.optimizer_without.median) / self.step_without.median
 
     @property
     def step_overhead_percent(self) -> float:
+        """Relative difference of whole steps, in percent."""
         return 100.0 * (self.step_with.median / self.step_without.median - 1.0)
 
 
@@ -795,6 +1366,7 @@ def weight_decay_overhead(
     autocast: bool = False,
     repeats: int = 10,
     warmup: int = 2,
+    progress: bool | None = None,
 ) -> OverheadResult:
     r"""Time a training step with and without weight decay on the same batch.
 
@@ -802,6 +1374,58 @@ def weight_decay_overhead(
     one with ``weight_decay`` and one with 0.  Whole steps (forward, backward, update) are
     timed round-robin, then the optimiser steps alone (on the gradients of one backward
     pass).  The decay itself is one elementwise pass over the decayed weights per step.
+
+    Parameters
+    ----------
+    make_model : callable
+        ``make_model() -> nn.Module``, called twice after ``torch.manual_seed(0)``.
+    x : torch.Tensor
+        A batch of inputs, on the device to time on.
+    y : torch.Tensor
+        Its integer labels.
+    optimizer : str
+        ``"sgd"`` or ``"adamw"`` (see :func:`make_optimizer_factory`).
+    impl : str
+        ``"for-loop"``, ``"foreach"`` or ``"fused"``.
+    weight_decay : float
+        The decay of the decaying model (> 0).
+    lr : float
+        Learning rate of both.
+    param_groups : callable, optional
+        ``param_groups(model, weight_decay) -> list of dict`` (default: decay everything).
+    autocast : bool
+        Run the steps under bf16 autocast.
+    repeats : int
+        Timed rounds (at least 20 for the optimiser steps alone).
+    warmup : int
+        Untimed calls first.
+    progress : bool or None
+        Progress bars over the timing rounds; ``None`` follows ``WEIGHTDECAY_PROGRESS``.
+
+    Returns
+    -------
+    OverheadResult
+        The four timings.
+
+    Raises
+    ------
+    ValueError
+        If ``weight_decay`` is not positive or an optimiser setting is invalid.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from weightdecay.cnn import weight_decay_overhead
+    >>> x, y = torch.randn(16, 8), torch.arange(16) % 4
+    >>> r = weight_decay_overhead(lambda: torch.nn.Linear(8, 4), x, y, repeats=2, warmup=1,
+    ...                           progress=False)
+    >>> r.optimizer, r.impl, len(r.step_with.times), len(r.optimizer_with.times)
+    ('sgd', 'foreach', 2, 20)
+
+    On a GPU, with the chapter's network (a few seconds per setting)::
+
+        r = weight_decay_overhead(lambda: fast_resnet(), x.cuda(), y.cuda(), impl="fused",
+                                  autocast=True, repeats=20, warmup=5)
     """
     weight_decay = check_positive_float(weight_decay, "weight_decay")
     device = x.device
@@ -813,8 +1437,8 @@ def weight_decay_overhead(
         opt = make_optimizer_factory(optimizer, lr=lr, weight_decay=wd, impl=impl, param_groups=param_groups)(model)
         step_fns[label] = _train_step(model, opt, x, y, autocast)
         opt_fns[label] = opt.step
-    timings.update(compare_calls(step_fns, repeats=repeats, warmup=warmup, device=device))
-    opt_timings = compare_calls(opt_fns, repeats=max(repeats, 20), warmup=warmup, device=device)
+    timings.update(compare_calls(step_fns, repeats=repeats, warmup=warmup, device=device, progress=progress))
+    opt_timings = compare_calls(opt_fns, repeats=max(repeats, 20), warmup=warmup, device=device, progress=progress)
     return OverheadResult(optimizer, impl, timings["without"], timings["with"],
                           opt_timings["without"], opt_timings["with"])
 
@@ -836,12 +1460,65 @@ def throughput(
     data_on_device: bool = True,
     repeats: int = 10,
     warmup: int = 3,
+    progress: bool | None = None,
 ) -> tuple[float, Timing]:
     r"""Training images per second: ``batch / median step time`` of SGD steps on ``(x, y)``.
 
     With ``data_on_device=False`` the batch lives in (pinned, on CUDA) host memory and is
     copied to the device in every step, as a ``DataLoader`` would; otherwise it is on the
     device already.  Returns ``(images_per_second, timing)``.
+
+    Parameters
+    ----------
+    make_model : callable
+        ``make_model() -> nn.Module``, called once after ``torch.manual_seed(0)``.
+    x : torch.Tensor
+        One batch of inputs.
+    y : torch.Tensor
+        Its integer labels.
+    device : torch.device or str, optional
+        Where to train (default: the CPU).
+    autocast : bool
+        bf16 autocast.
+    channels_last : bool
+        ``channels_last`` memory format for the model and image batches.
+    compile : bool
+        ``torch.compile`` the model (the warm-up calls pay for the compilation).
+    data_on_device : bool
+        Keep the batch on the device (``False``: copy it from host memory every step).
+    repeats : int
+        Timed steps.
+    warmup : int
+        Untimed steps first.
+    progress : bool or None
+        A progress bar over the steps; ``None`` follows ``WEIGHTDECAY_PROGRESS``.
+
+    Returns
+    -------
+    images_per_second : float
+        ``len(x)`` divided by the median step time.
+    timing : Timing
+        The step times.
+
+    Raises
+    ------
+    ValueError
+        If the device is invalid or unavailable, or a count is not a positive integer.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from weightdecay.cnn import throughput
+    >>> x, y = torch.randn(32, 8), torch.arange(32) % 4
+    >>> ips, timing = throughput(lambda: torch.nn.Linear(8, 4), x, y, repeats=3, warmup=1,
+    ...                          progress=False)
+    >>> ips > 0, len(timing.times)
+    (True, 3)
+
+    On a GPU, everything switched on (the warm-up compiles the model, which takes a minute)::
+
+        ips, timing = throughput(lambda: fast_resnet(), x, y, device="cuda", autocast=True,
+                                 channels_last=True, compile=True)
     """
     device = _check_device(device)
     torch.manual_seed(0)
@@ -862,7 +1539,7 @@ def throughput(
             xb = _memory_format(xh.to(device, non_blocking=True), channels_last)
             _train_step(net, optimizer, xb, yh.to(device, non_blocking=True), autocast)()
 
-    timing = time_call(step, repeats=repeats, warmup=warmup, device=device)
+    timing = time_call(step, repeats=repeats, warmup=warmup, device=device, progress=progress)
     return x.shape[0] / timing.median, timing
 
 
@@ -875,6 +1552,7 @@ def speed_switches(
     switches: Sequence[str] = ("data on host", "bf16 autocast", "channels_last", "torch.compile", "4x batch"),
     repeats: int = 10,
     warmup: int = 3,
+    progress: bool | None = None,
 ) -> list[dict]:
     """Images per second of a baseline (fp32, data on the device) and one switch at a time.
 
@@ -883,6 +1561,51 @@ def speed_switches(
     ``"4x batch"`` (the batch repeated four times), and ``"all"`` (autocast, channels_last,
     compile, 4× batch together).  Returns one dict per row with ``"setting"``,
     ``"images_per_s"`` and ``"speedup"`` (relative to the baseline).
+
+    Parameters
+    ----------
+    make_model : callable
+        ``make_model() -> nn.Module``, built afresh for every setting.
+    x : torch.Tensor
+        One batch of inputs.
+    y : torch.Tensor
+        Its integer labels.
+    device : torch.device or str, optional
+        Where to train (default: the CPU).
+    switches : sequence of str
+        The settings to measure after the baseline, from the list above.
+    repeats : int
+        Timed steps per setting.
+    warmup : int
+        Untimed steps per setting.
+    progress : bool or None
+        A progress bar over the settings; ``None`` follows ``WEIGHTDECAY_PROGRESS``.
+
+    Returns
+    -------
+    list of dict
+        The baseline's row first, then one row per switch.
+
+    Raises
+    ------
+    ValueError
+        If a switch is unknown or the device is invalid.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from weightdecay.cnn import speed_switches
+    >>> x, y = torch.randn(16, 8), torch.arange(16) % 4
+    >>> rows = speed_switches(lambda: torch.nn.Linear(8, 4), x, y, switches=("4x batch",),
+    ...                       repeats=2, warmup=1, progress=False)
+    >>> [row["setting"] for row in rows], rows[0]["speedup"]
+    (['baseline (fp32, data on device)', '4x batch'], 1.0)
+
+    The chapter's measurement needs a CUDA GPU (and compiles the model twice, minutes)::
+
+        rows = speed_switches(lambda: fast_resnet(), x, y, device="cuda",
+                              switches=("data on host", "bf16 autocast", "channels_last",
+                                        "torch.compile", "4x batch", "all"))
     """
     known = {"data on host", "bf16 autocast", "channels_last", "torch.compile", "4x batch", "all"}
     unknown = [s for s in switches if s not in known]
@@ -901,10 +1624,13 @@ def speed_switches(
         "all": (x4, y4, dict(autocast=True, channels_last=True, compile=True)),
     }
     rows = []
-    for name in ["baseline (fp32, data on device)", *switches]:
+    bar = progress_bar(["baseline (fp32, data on device)", *switches], desc="settings", progress=progress)
+    for name in bar:
+        bar.set_postfix({"setting": name})
         xs, ys, opts = settings[name]
-        ips, _ = throughput(make_model, xs, ys, **opts, **kw)
+        ips, _ = throughput(make_model, xs, ys, **opts, **kw, progress=False)
         rows.append({"setting": name, "images_per_s": ips})
+    bar.close()
     base = rows[0]["images_per_s"]
     for row in rows:
         row["speedup"] = row["images_per_s"] / base
@@ -918,10 +1644,55 @@ def speed_switches(
 
 @dataclass
 class TTAResult:
-    """Traces of a grid of trainings; arrays are indexed ``[weight_decay, seed, epoch]``.
+    r"""Traces of a grid of trainings; arrays are indexed ``[weight_decay, seed, epoch]``.
 
     Epoch 0 is the initial state.  ``epochs_to_target`` and ``seconds_to_target`` are
     ``[weight_decay, seed]`` arrays with NaN where the target was not reached.
+
+    Parameters
+    ----------
+    weight_decays : ndarray of shape (K,)
+        The weight decays of the grid.
+    seeds : tuple of int
+        Its seeds (S of them).
+    target : float
+        The test accuracy whose first epoch is recorded.
+    test_acc : ndarray of shape (K, S, E + 1)
+        Test accuracy after each epoch.
+    train_loss : ndarray of shape (K, S, E + 1)
+        Mean training loss of each epoch (NaN at epoch 0).
+    weight_norm : ndarray of shape (K, S, E + 1)
+        Total norm of the scale-invariant weights.
+    effective_lr : ndarray of shape (K, S, E + 1)
+        Mean effective learning rate :math:`\eta/\lVert W_l\rVert^2`.
+    seconds : ndarray of shape (K, S, E + 1)
+        Cumulative training time.
+
+    Attributes
+    ----------
+    epochs_to_target : ndarray of shape (K, S)
+        First epoch at which the test accuracy reaches ``target`` (NaN if never).
+    seconds_to_target : ndarray of shape (K, S)
+        Training seconds at that epoch (NaN if never).
+    seconds_per_epoch : ndarray of shape (K, S)
+        Median training seconds per epoch.
+
+    Examples
+    --------
+    One weight decay, two seeds, two epochs; the second seed reaches 90 % one epoch earlier:
+
+    >>> import numpy as np
+    >>> from weightdecay.cnn import TTAResult
+    >>> acc = np.array([[[0.1, 0.5, 0.9], [0.1, 0.95, 0.97]]])
+    >>> secs = np.array([[[0.0, 2.0, 4.0], [0.0, 2.0, 4.0]]])
+    >>> ones = np.ones_like(acc)
+    >>> res = TTAResult(np.array([0.0]), (0, 1), 0.9, test_acc=acc, train_loss=ones,
+    ...                 weight_norm=ones, effective_lr=ones, seconds=secs)
+    >>> res.epochs_to_target, res.seconds_to_target
+    (array([[2., 1.]]), array([[4., 2.]]))
+    >>> row = res.summary()[0]
+    >>> row["n_reached"], row["epochs_mean"], round(row["final_acc_mean"], 3)
+    (2, 1.5, 0.935)
     """
 
     weight_decays: np.ndarray
@@ -953,7 +1724,7 @@ class TTAResult:
         return np.median(np.diff(self.seconds, axis=2), axis=2)
 
     def summary(self) -> list[dict]:
-        r"""One row per weight decay: the numbers the chapter reports, over the seeds.
+        r"""Reduce the grid to one row per weight decay: the numbers the chapter reports.
 
         Means and standard errors are over seeds, the standard error being
         ``std(ddof=1) / sqrt(n)`` (NaN with fewer than two values):
@@ -968,6 +1739,12 @@ class TTAResult:
           what the seeds share; zero for the baseline itself;
         * ``weight_norm_start``, ``weight_norm_end``, ``effective_lr_start``,
           ``effective_lr_end``: means over seeds at epoch 0 and after the last epoch.
+
+        Returns
+        -------
+        list of dict
+            One dict per weight decay, in the order of ``weight_decays``, with
+            ``"weight_decay"`` and the keys above.
         """
         rows = []
         for i, lam in enumerate(self.weight_decays):
@@ -1018,14 +1795,79 @@ def time_to_accuracy_experiment(
     target: float,
     batch_size: int = 128,
     device=None,
-    progress: bool = False,
+    progress: bool | None = None,
     **train_kwargs,
 ) -> TTAResult:
-    """Train one model per (weight decay, seed) and collect the traces of :func:`train`.
+    r"""Train one model per (weight decay, seed) and collect the traces of :func:`train`.
 
     ``make_model()`` is called after ``torch.manual_seed(seed)``, so the seed fixes the
     initialisation and (through :func:`train`'s ``seed``) the order of the mini-batches.
     ``make_optimizer(model, weight_decay)`` builds the optimiser.
+
+    Parameters
+    ----------
+    make_model : callable
+        ``make_model() -> nn.Module``, moved to ``device``.
+    train_data : pair ``(X, y)`` of arrays or tensors
+        The training set.
+    test_data : pair ``(X, y)`` of arrays or tensors
+        The test set, evaluated after every epoch.
+    weight_decays : sequence of float
+        The weight decays :math:`\lambda \ge 0` of the grid.
+    seeds : sequence of int
+        The seeds (non-negative integers, at least one).
+    make_optimizer : callable
+        ``make_optimizer(model, weight_decay) -> torch.optim.Optimizer``.
+    epochs : int
+        Epochs per training run.
+    target : float
+        The test accuracy whose first epoch the result records (``epochs_to_target``), in ``[0, 1]``.
+    batch_size : int
+        Mini-batch size.
+    device : torch.device or str, optional
+        Where to train (default: the CPU).
+    progress : bool or None
+        A progress bar over the training runs (the runs themselves show none), with the
+        latest run's weight decay, seed and final test accuracy.  ``None`` (default) follows
+        ``WEIGHTDECAY_PROGRESS`` (unset: on); see :func:`weightdecay.progress.progress_enabled`.
+    **train_kwargs
+        Passed to :func:`train` (``autocast``, ``channels_last``, ``flip``,
+        ``label_smoothing``, ...).
+
+    Returns
+    -------
+    TTAResult
+        The traces, indexed ``[weight_decay, seed, epoch]``.
+
+    Raises
+    ------
+    ValueError
+        If a weight decay is negative, ``seeds`` is empty, ``target`` is not in ``[0, 1]``,
+        or :func:`train` rejects an argument.
+
+    Examples
+    --------
+    A tiny grid on random data (two runs of two steps):
+
+    >>> import torch
+    >>> from weightdecay.cnn import fast_resnet, make_optimizer_factory, time_to_accuracy_experiment
+    >>> X, y = torch.randn(32, 16), torch.arange(32) % 10
+    >>> tta = time_to_accuracy_experiment(
+    ...     lambda: fast_resnet((4, 8, 8, 8), dims=1), (X, y), (X, y),
+    ...     weight_decays=[0.0, 5e-3], seeds=[0], target=0.5, epochs=1, batch_size=16,
+    ...     make_optimizer=lambda m, lam: make_optimizer_factory("sgd", lr=0.05, weight_decay=lam)(m),
+    ...     progress=False)
+    >>> tta.test_acc.shape, tta.epochs_to_target.shape
+    ((2, 1, 2), (2, 1))
+
+    The chapter's GPU run (CIFAR-10, 5 seeds, 3 weight decays, 15 epochs: minutes on a GPU)::
+
+        tta = time_to_accuracy_experiment(
+            lambda: fast_resnet(), cifar_train, cifar_test, weight_decays=[0.0, 5e-4, 5e-3],
+            seeds=[0, 1, 2, 3, 4], target=0.85, epochs=15, batch_size=512, device="cuda",
+            autocast=True, channels_last=True, flip=True, label_smoothing=0.2,
+            make_optimizer=lambda m, lam: make_optimizer_factory(
+                "sgd", lr=0.2, weight_decay=lam, param_groups=decay_param_groups)(m))
     """
     weight_decays = check_lambdas(weight_decays, "weight_decays")
     seeds = tuple(check_positive_int(s, "seeds", minimum=0) for s in seeds)
@@ -1036,15 +1878,19 @@ def time_to_accuracy_experiment(
     device = _check_device(device)
     keys = ("test_acc", "train_loss", "weight_norm", "effective_lr", "seconds")
     out = {k: np.zeros((len(weight_decays), len(seeds), epochs + 1)) for k in keys}
-    for i, lam in enumerate(weight_decays):
-        for j, seed in enumerate(seeds):
-            torch.manual_seed(seed)
-            model = make_model().to(device)
-            hist = train(model, train_data, test_data=test_data, epochs=epochs, batch_size=batch_size,
-                         make_optimizer=lambda m, lam=float(lam): make_optimizer(m, lam), seed=seed,
-                         progress=progress, **train_kwargs)
-            for k in keys:
-                out[k][i, j] = hist[k]
+    runs = [(i, j) for i in range(len(weight_decays)) for j in range(len(seeds))]
+    bar = progress_bar(runs, desc="runs", progress=progress)
+    for i, j in bar:
+        lam, seed = float(weight_decays[i]), seeds[j]
+        torch.manual_seed(seed)
+        model = make_model().to(device)
+        hist = train(model, train_data, test_data=test_data, epochs=epochs, batch_size=batch_size,
+                     make_optimizer=lambda m, lam=lam: make_optimizer(m, lam), seed=seed,
+                     progress=False, **train_kwargs)
+        for k in keys:
+            out[k][i, j] = hist[k]
+        bar.set_postfix({"weight_decay": f"{lam:g}", "seed": seed, "test_acc": f"{hist['test_acc'][-1]:.3f}"})
+    bar.close()
     return TTAResult(weight_decays, seeds, target, **out)
 
 
@@ -1062,6 +1908,41 @@ def norm_recursion(eta: float, lam: float, *, steps: int, grad_scale: float = 1.
     whose fixed point is :math:`r^\star = \eta G/\sqrt{2\eta\lambda - \eta^2\lambda^2}`, so the
     effective learning rate settles at :math:`\eta/r^\star \approx \sqrt{2\eta\lambda}/G`.
     Returns :math:`r_0, \dots, r_{\text{steps}}`.
+
+    Parameters
+    ----------
+    eta : float
+        Learning rate :math:`\eta > 0`.
+    lam : float
+        Weight decay :math:`\lambda \ge 0`, with :math:`\eta\lambda < 1`.
+    steps : int
+        Number of steps.
+    grad_scale : float
+        :math:`G > 0`, the gradient norm at unit weight norm.
+    r0 : float
+        The initial squared norm :math:`r_0 > 0`.
+
+    Returns
+    -------
+    ndarray of shape (steps + 1,)
+        :math:`r_0, \dots, r_{\text{steps}}`.
+
+    Raises
+    ------
+    ValueError
+        If a number is out of range, in particular if :math:`\eta\lambda \ge 1`.
+
+    Examples
+    --------
+    The recursion settles at the fixed point :math:`r^\star`:
+
+    >>> import numpy as np
+    >>> from weightdecay.cnn import norm_recursion
+    >>> eta, lam = 0.1, 0.05
+    >>> r = norm_recursion(eta, lam, steps=2000)
+    >>> r_star = eta / np.sqrt(2 * eta * lam - (eta * lam) ** 2)
+    >>> r.shape, round(float(r_star), 4), bool(abs(r[-1] - r_star) < 1e-9)
+    ((2001,), 1.0013, True)
     """
     eta = check_positive_float(eta, "eta")
     lam = check_lambda(lam, "lam")

@@ -46,7 +46,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .linear import ridge_path
+from .linear import _ridge_coefs
+from .progress import progress_bar
 from .stats import mean_se
 from .validation import (
     check_matrix,
@@ -122,11 +123,34 @@ def dropout(x, p: float, training: bool = True, generator=None, *, scaling: str 
     generator : torch.Generator, optional
         Source of the mask, on the same device as ``x``; by default torch's global generator.
     scaling : {"inverted", "classic"}
+        Where the factor :math:`q` goes: a division in training (``"inverted"``) or a
+        multiplication in evaluation (``"classic"``).
 
     Returns
     -------
     torch.Tensor
         Same shape, dtype and device as ``x``.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` is not a finite floating-point tensor, ``p`` is not in ``[0, 1)``,
+        ``scaling`` is unknown, or ``generator`` is not a ``torch.Generator`` on ``x``'s device.
+
+    Examples
+    --------
+    >>> import torch
+    >>> import weightdecay as wd
+    >>> x = torch.ones(1000)
+    >>> out = wd.dropout.dropout(x, 0.5, generator=torch.Generator().manual_seed(0))
+    >>> sorted(set(out.tolist()))  # dropped, or kept and divided by q = 0.5
+    [0.0, 2.0]
+    >>> bool(0.4 < (out == 0).double().mean() < 0.6)  # about half are dropped
+    True
+    >>> wd.dropout.dropout(x, 0.5, training=False).equal(x)  # evaluation: the identity
+    True
+    >>> wd.dropout.dropout(x[:3], 0.5, training=False, scaling="classic").tolist()
+    [0.5, 0.5, 0.5]
     """
     import torch
 
@@ -161,6 +185,27 @@ def equivalent_ridge_lambda(p: float) -> float:
     equals for standardised features (:math:`\lVert x_j\rVert^2 = n`).
 
     It grows from 0 at ``p = 0`` to infinity as ``p → 1``; ``p = 0.5`` gives ``λ = 1``.
+
+    Parameters
+    ----------
+    p : float in [0, 1)
+        Drop probability.
+
+    Returns
+    -------
+    float
+        :math:`\lambda = p/(1-p)`.
+
+    Raises
+    ------
+    ValueError
+        If ``p`` is not in ``[0, 1)``.
+
+    Examples
+    --------
+    >>> import weightdecay as wd
+    >>> [round(wd.dropout.equivalent_ridge_lambda(p), 4) for p in (0.0, 0.2, 0.5, 0.9)]
+    [0.0, 0.25, 1.0, 9.0]
     """
     p = check_probability(p, "p")
     return p / (1.0 - p)
@@ -197,6 +242,31 @@ def expected_dropout_loss(X, y, w, p: float) -> float:
     w : array (d,)
     p : float in [0, 1)
         Drop probability of each input feature.
+
+    Returns
+    -------
+    float
+        The expected loss.
+
+    Raises
+    ------
+    ValueError
+        If the shapes of ``X``, ``y`` and ``w`` do not match, an entry is not finite, or
+        ``p`` is not in ``[0, 1)``.
+
+    Examples
+    --------
+    With a perfect fit only the penalty is left:
+    :math:`\frac{1}{2\cdot 2}\cdot\frac{0.5}{0.5}\,(1^2\cdot 1 + 1^2\cdot 4) = 1.25`.
+
+    >>> import numpy as np
+    >>> import weightdecay as wd
+    >>> X = np.array([[1.0, 0.0], [0.0, 2.0]])
+    >>> y, w = np.array([1.0, 2.0]), np.array([1.0, 1.0])
+    >>> print(wd.dropout.expected_dropout_loss(X, y, w, 0.5))
+    1.25
+    >>> print(wd.dropout.enumerate_dropout_loss(X, y, w, 0.5))  # the average over all 4 masks
+    1.25
     """
     X, y, w, p = _check_linear_problem(X, y, w, p)
     n = X.shape[0]
@@ -212,6 +282,39 @@ def expected_dropout_gradient(X, y, w, p: float) -> np.ndarray:
 
         \nabla_w = -\frac1n X^\top(y - Xw) + \frac1n\,\frac{p}{1-p}\,
         \mathrm{diag}\big(\lVert x_1\rVert^2, \dots, \lVert x_d\rVert^2\big)\,w .
+
+    Parameters
+    ----------
+    X : array of shape (n, d)
+        Inputs.
+    y : array of shape (n,)
+        Targets.
+    w : array of shape (d,)
+        Weights at which the gradient is taken.
+    p : float in [0, 1)
+        Drop probability of each input feature.
+
+    Returns
+    -------
+    array of shape (d,)
+        The gradient.
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not match, an entry is not finite, or ``p`` is not in ``[0, 1)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import weightdecay as wd
+    >>> X = np.array([[1.0, 0.0], [0.0, 2.0]])
+    >>> y, w = np.array([1.0, 2.0]), np.array([1.0, 1.0])
+    >>> wd.dropout.expected_dropout_gradient(X, y, w, 0.5)  # the penalty's gradient alone
+    array([0.5, 2. ])
+    >>> w_hat = wd.dropout.dropout_ridge(X, y, 0.5)  # the minimiser: zero gradient
+    >>> bool(np.abs(wd.dropout.expected_dropout_gradient(X, y, w_hat, 0.5)).max() < 1e-12)
+    True
     """
     X, y, w, p = _check_linear_problem(X, y, w, p)
     n = X.shape[0]
@@ -229,6 +332,39 @@ def enumerate_dropout_loss(X, y, w, p: float) -> float:
 
     No formula is used beyond the definition, so it checks :func:`expected_dropout_loss`
     independently.  Only for ``d <= MAX_ENUMERATION_FEATURES`` (16) features.
+
+    Parameters
+    ----------
+    X : array of shape (n, d)
+        Inputs, with ``d <= 16``.
+    y : array of shape (n,)
+        Targets.
+    w : array of shape (d,)
+        Weights.
+    p : float in [0, 1)
+        Drop probability of each input feature.
+
+    Returns
+    -------
+    float
+        The expected loss, summed mask by mask.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` has more than 16 columns, the shapes do not match, an entry is not finite,
+        or ``p`` is not in ``[0, 1)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import weightdecay as wd
+    >>> rng = np.random.default_rng(0)
+    >>> X, y, w = rng.normal(size=(20, 5)), rng.normal(size=20), rng.normal(size=5)
+    >>> exact = wd.dropout.enumerate_dropout_loss(X, y, w, 0.3)  # 2**5 = 32 masks
+    >>> closed = wd.dropout.expected_dropout_loss(X, y, w, 0.3)
+    >>> bool(abs(exact - closed) < 1e-12 * closed)
+    True
     """
     X, y, w, p = _check_linear_problem(X, y, w, p)
     n, d = X.shape
@@ -251,7 +387,29 @@ def enumerate_dropout_loss(X, y, w, p: float) -> float:
 
 
 class MonteCarloEstimate(NamedTuple):
-    """A Monte Carlo mean with its standard error (``std / sqrt(n_samples)``)."""
+    """A Monte Carlo mean with its standard error (``std / sqrt(n_samples)``).
+
+    Returned by :func:`monte_carlo_dropout_loss` and :func:`monte_carlo_input_noise_loss`.
+
+    Parameters
+    ----------
+    mean : float
+        Mean of the sampled values.
+    std_error : float
+        Their standard deviation (``ddof=1``) divided by ``sqrt(n_samples)``.
+    n_samples : int
+        Number of samples.
+
+    Examples
+    --------
+    >>> from weightdecay.dropout import MonteCarloEstimate
+    >>> est = MonteCarloEstimate(mean=3.2, std_error=0.05, n_samples=400)
+    >>> print(f"{est.mean} ± {2 * est.std_error}")
+    3.2 ± 0.1
+    >>> mean, std_error, n_samples = est  # a tuple
+    >>> n_samples
+    400
+    """
 
     mean: float
     std_error: float
@@ -267,8 +425,42 @@ def monte_carlo_dropout_loss(X, y, w, p: float, n_samples: int, rng=None) -> Mon
 
     Parameters
     ----------
+    X : array of shape (n, d)
+        Inputs.
+    y : array of shape (n,)
+        Targets.
+    w : array of shape (d,)
+        Weights.
+    p : float in [0, 1)
+        Drop probability of each input feature.
     n_samples : int >= 2
-    rng : numpy.random.Generator or seed
+        Number of masks drawn.
+    rng : numpy.random.Generator or seed, optional
+        Source of the masks (``np.random.default_rng(rng)``).
+
+    Returns
+    -------
+    MonteCarloEstimate
+        Mean of the sampled losses, its standard error and ``n_samples``.
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not match, an entry is not finite, ``p`` is not in ``[0, 1)`` or
+        ``n_samples < 2``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import weightdecay as wd
+    >>> rng = np.random.default_rng(0)
+    >>> X, y, w = rng.normal(size=(50, 3)), rng.normal(size=50), rng.normal(size=3)
+    >>> est = wd.dropout.monte_carlo_dropout_loss(X, y, w, 0.5, 2000, rng=1)
+    >>> est.n_samples
+    2000
+    >>> closed = wd.dropout.expected_dropout_loss(X, y, w, 0.5)
+    >>> bool(abs(est.mean - closed) < 4 * est.std_error)  # within 4 standard errors
+    True
     """
     X, y, w, p = _check_linear_problem(X, y, w, p)
     n_samples = check_positive_int(n_samples, "n_samples", minimum=2)
@@ -302,6 +494,38 @@ def expected_input_noise_loss(X, y, w, sigma: float) -> float:
     :math:`\mathbb E\lVert y - Xw - Ew\rVert^2 = \lVert y - Xw\rVert^2 + n\sigma^2\lVert w\rVert^2`
     (the cross term has mean zero).  The model's capacity is unchanged; what changes is the
     objective.
+
+    Parameters
+    ----------
+    X : array of shape (n, d)
+        Inputs.
+    y : array of shape (n,)
+        Targets.
+    w : array of shape (d,)
+        Weights.
+    sigma : float >= 0
+        Standard deviation of the noise added to every input.
+
+    Returns
+    -------
+    float
+        The expected loss.
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not match, an entry is not finite, or ``sigma < 0``.
+
+    Examples
+    --------
+    A perfect fit leaves only :math:`\frac{\sigma^2}{2}\lVert w\rVert^2 = \frac{0.25}{2}\cdot 2`:
+
+    >>> import numpy as np
+    >>> import weightdecay as wd
+    >>> X = np.array([[1.0, 0.0], [0.0, 2.0]])
+    >>> y, w = np.array([1.0, 2.0]), np.array([1.0, 1.0])
+    >>> print(wd.dropout.expected_input_noise_loss(X, y, w, 0.5))
+    0.25
     """
     X, y = check_X_y(X, y)
     w = check_vector(w, "w", size=X.shape[1])
@@ -312,8 +536,47 @@ def expected_input_noise_loss(X, y, w, sigma: float) -> float:
 
 def monte_carlo_input_noise_loss(X, y, w, sigma: float, n_samples: int, rng=None) -> MonteCarloEstimate:
     r"""Monte Carlo estimate of :math:`\mathbb E_E\big[\frac1{2n}\lVert y - (X+E)w\rVert^2\big]`
-    with :math:`E_{ij} \sim \mathcal N(0, \sigma^2)` i.i.d., drawing ``n_samples`` noise
-    matrices; checks :func:`expected_input_noise_loss` without using its formula."""
+    with :math:`E_{ij} \sim \mathcal N(0, \sigma^2)` i.i.d.
+
+    Draws ``n_samples`` noise matrices; checks :func:`expected_input_noise_loss` without
+    using its formula.
+
+    Parameters
+    ----------
+    X : array of shape (n, d)
+        Inputs.
+    y : array of shape (n,)
+        Targets.
+    w : array of shape (d,)
+        Weights.
+    sigma : float >= 0
+        Standard deviation of the noise.
+    n_samples : int >= 2
+        Number of noise matrices drawn.
+    rng : numpy.random.Generator or seed, optional
+        Source of the noise (``np.random.default_rng(rng)``).
+
+    Returns
+    -------
+    MonteCarloEstimate
+        Mean of the sampled losses, its standard error and ``n_samples``.
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not match, an entry is not finite, ``sigma < 0`` or ``n_samples < 2``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import weightdecay as wd
+    >>> rng = np.random.default_rng(0)
+    >>> X, y, w = rng.normal(size=(50, 3)), rng.normal(size=50), rng.normal(size=3)
+    >>> est = wd.dropout.monte_carlo_input_noise_loss(X, y, w, 0.5, 2000, rng=1)
+    >>> closed = wd.dropout.expected_input_noise_loss(X, y, w, 0.5)
+    >>> bool(abs(est.mean - closed) < 4 * est.std_error)
+    True
+    """
     X, y = check_X_y(X, y)
     w = check_vector(w, "w", size=X.shape[1])
     sigma = check_positive_float(sigma, "sigma", allow_zero=True)
@@ -353,9 +616,41 @@ def dropout_path(X, y, ps) -> np.ndarray:
     this is a least-squares solution (the minimum-norm one in the rescaled coordinates).
     All-zero columns get coefficient 0.
 
+    Parameters
+    ----------
+    X : array of shape (n, d)
+        Inputs.
+    y : array of shape (n,)
+        Targets.
+    ps : sequence of float in [0, 1)
+        Drop probabilities.
+
     Returns
     -------
-    array (len(ps), d)
+    array of shape (len(ps), d)
+        Row ``k`` is :func:`dropout_ridge` ``(X, y, ps[k])``.
+
+    Raises
+    ------
+    ValueError
+        If ``ps`` is empty or not 1-D, an entry is not in ``[0, 1)``, or ``X`` and ``y``
+        do not match.
+
+    Examples
+    --------
+    On standardised features the dropout path is the ridge path with :math:`\lambda = p/(1-p)`:
+
+    >>> import numpy as np
+    >>> import weightdecay as wd
+    >>> rng = np.random.default_rng(0)
+    >>> X, y, _ = wd.linear.standardize(rng.normal(size=(30, 3)), rng.normal(size=30))
+    >>> path = wd.dropout.dropout_path(X, y, [0.0, 0.5, 0.9])
+    >>> path.shape
+    (3, 3)
+    >>> bool(np.allclose(path[1], wd.linear.ridge(X, y, 1.0)))
+    True
+    >>> bool(np.all(np.abs(path[2]) < np.abs(path[0])))  # stronger dropout, smaller weights
+    True
     """
     X, y = check_X_y(X, y)
     try:
@@ -366,7 +661,7 @@ def dropout_path(X, y, ps) -> np.ndarray:
         raise ValueError(f"ps must be a non-empty 1-D sequence of drop probabilities; got shape {ps.shape}")
     lams = np.array([equivalent_ridge_lambda(check_probability(p, f"ps[{k}]")) for k, p in enumerate(ps)])
     scale = _column_scale(X)
-    V = ridge_path(X / scale, y, lams)
+    V = _ridge_coefs(X / scale, y, lams)  # ridge_path's solver: no intercept here, on purpose
     return V / scale
 
 
@@ -380,6 +675,35 @@ def dropout_ridge(X, y, p: float) -> np.ndarray:
     With standardised features (:math:`\lVert x_j\rVert^2 = n`, e.g. after
     :func:`weightdecay.linear.standardize`) the penalty matrix is :math:`nI\cdot p/(1-p)` and
     this is exactly ``weightdecay.linear.ridge(X, y, p / (1 - p))``.  See :func:`dropout_path`.
+
+    Parameters
+    ----------
+    X : array of shape (n, d)
+        Inputs.
+    y : array of shape (n,)
+        Targets.
+    p : float in [0, 1)
+        Drop probability of each input feature; ``0`` gives least squares.
+
+    Returns
+    -------
+    array of shape (d,)
+        The minimiser :math:`\hat w(p)`.
+
+    Raises
+    ------
+    ValueError
+        If ``p`` is not in ``[0, 1)`` or ``X`` and ``y`` do not match.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import weightdecay as wd
+    >>> rng = np.random.default_rng(0)
+    >>> X, y, _ = wd.linear.standardize(rng.normal(size=(30, 3)), rng.normal(size=30))
+    >>> w = wd.dropout.dropout_ridge(X, y, 0.2)
+    >>> bool(np.allclose(w, wd.linear.ridge(X, y, 0.25)))  # lambda = 0.2 / 0.8
+    True
     """
     check_probability(p, "p")
     return dropout_path(X, y, [p])[0]
@@ -400,7 +724,8 @@ class _IterateAverage:
 
 
 def fit_linear_dropout(
-    X, y, p: float, *, epochs: int = 200, lr: float = 0.05, batch_size: int = 32, seed: int = 0
+    X, y, p: float, *, epochs: int = 200, lr: float = 0.05, batch_size: int = 32, seed: int = 0,
+    progress: bool | None = None,
 ) -> np.ndarray:
     r"""Train a linear model with dropout on its inputs by SGD; return the averaged weights.
 
@@ -416,14 +741,51 @@ def fit_linear_dropout(
 
     Parameters
     ----------
-    X : array (n, d), centred; y : array (n,), centred
+    X : array of shape (n, d)
+        Inputs, centred (the model has no intercept).
+    y : array of shape (n,)
+        Targets, centred.
     p : float in [0, 1)
-    epochs, lr, batch_size, seed
-        SGD settings; ``seed`` seeds the initial weights, the masks and the batch order.
+        Drop probability of each input.
+    epochs : int >= 2
+        Passes over the data; the average is taken over epochs ``> epochs // 2``.
+    lr : float > 0
+        SGD step size.
+    batch_size : int
+        Examples per mini-batch.
+    seed : int >= 0
+        Seeds the initial weights, the masks and the batch order.
+    progress : bool or None
+        A progress bar over epochs (see :func:`weightdecay.progress.progress_enabled`;
+        ``None`` follows ``WEIGHTDECAY_PROGRESS``).  It never changes the result.
 
     Returns
     -------
-    w : array (d,)
+    array of shape (d,)
+        The weights averaged over the second half of training.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` and ``y`` do not match, ``p`` is not in ``[0, 1)``, ``epochs < 2``,
+        ``lr <= 0`` or ``seed < 0``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import weightdecay as wd
+    >>> rng = np.random.default_rng(0)
+    >>> X_raw = rng.normal(size=(200, 3)) * [1.0, 5.0, 0.2]
+    >>> y_raw = X_raw @ [1.0, 0.5, -2.0] + rng.normal(size=200)
+    >>> X, y, _ = wd.linear.standardize(X_raw, y_raw)
+    >>> w = wd.dropout.fit_linear_dropout(X, y, 0.5, epochs=40, batch_size=50, progress=False)
+    >>> w.shape
+    (3,)
+    >>> w_drop, w_ls = wd.dropout.dropout_ridge(X, y, 0.5), wd.dropout.dropout_ridge(X, y, 0.0)
+    >>> def distance(v):
+    ...     return np.linalg.norm(v - w) / np.linalg.norm(w_drop)
+    >>> bool(distance(w_drop) < 0.1 < distance(w_ls))  # near dropout ridge, far from least squares
+    True
     """
     import torch
     from torch import nn
@@ -443,16 +805,57 @@ def fit_linear_dropout(
         return 0.5 * torch.mean((target - out.squeeze(-1)) ** 2)
 
     train(model, (X, y), optimizer=torch.optim.SGD(model.parameters(), lr=lr), epochs=epochs,
-          batch_size=batch_size, loss_fn=half_squared_error, callbacks=[average], seed=seed)
+          batch_size=batch_size, loss_fn=half_squared_error, callbacks=[average], seed=seed,
+          progress=progress)
     return average.mean
 
 
-def fit_linear_dropout_seeds(X, y, p: float, seeds: Sequence[int], **kwargs) -> np.ndarray:
+def fit_linear_dropout_seeds(X, y, p: float, seeds: Sequence[int], *, progress: bool | None = None,
+                             **kwargs) -> np.ndarray:
     """:func:`fit_linear_dropout` once per seed: the averaged weights, ``(len(seeds), d)``.
 
     Every seed changes the initial weights, the masks and the batch order; the spread of the
-    rows shows how much of the distance to :func:`dropout_ridge` is SGD noise.  ``kwargs``
-    (``epochs``, ``lr``, ``batch_size``) are passed on.
+    rows shows how much of the distance to :func:`dropout_ridge` is SGD noise.
+
+    Parameters
+    ----------
+    X : array of shape (n, d)
+        Inputs, centred.
+    y : array of shape (n,)
+        Targets, centred.
+    p : float in [0, 1)
+        Drop probability of each input.
+    seeds : sequence of int
+        One run per seed, in this order.
+    progress : bool or None
+        A progress bar over the seeds (see :func:`weightdecay.progress.progress_enabled`;
+        ``None`` follows ``WEIGHTDECAY_PROGRESS``).  It never changes the result.
+    **kwargs
+        ``epochs``, ``lr``, ``batch_size``: passed on to :func:`fit_linear_dropout`.
+
+    Returns
+    -------
+    array of shape (len(seeds), d)
+        Row ``k`` is ``fit_linear_dropout(X, y, p, seed=seeds[k], **kwargs)``.
+
+    Raises
+    ------
+    ValueError
+        If ``seeds`` is empty or not a sequence, or :func:`fit_linear_dropout` rejects an
+        argument.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import weightdecay as wd
+    >>> rng = np.random.default_rng(0)
+    >>> X, y, _ = wd.linear.standardize(rng.normal(size=(60, 3)), rng.normal(size=60))
+    >>> W = wd.dropout.fit_linear_dropout_seeds(X, y, 0.3, [0, 1], epochs=4, batch_size=20, progress=False)
+    >>> W.shape
+    (2, 3)
+    >>> w1 = wd.dropout.fit_linear_dropout(X, y, 0.3, epochs=4, batch_size=20, seed=1, progress=False)
+    >>> bool(np.array_equal(W[1], w1))
+    True
     """
     try:
         seeds = tuple(seeds)
@@ -460,7 +863,8 @@ def fit_linear_dropout_seeds(X, y, p: float, seeds: Sequence[int], **kwargs) -> 
         raise ValueError(f"seeds must be a sequence of integers >= 0; got {seeds!r}") from exc
     if not seeds:
         raise ValueError("seeds must contain at least one seed; got none")
-    return np.stack([fit_linear_dropout(X, y, p, seed=seed, **kwargs) for seed in seeds])
+    return np.stack([fit_linear_dropout(X, y, p, seed=seed, progress=False, **kwargs)
+                     for seed in progress_bar(seeds, desc="seeds", progress=progress)])
 
 
 # ---------------------------------------------------------------------------
@@ -482,9 +886,35 @@ def _check_module(model):
 def set_dropout(model, p: float) -> int:
     """Set the drop probability of every dropout module of ``model`` to ``p``, in place.
 
-    Returns the number of modules changed.  Raises ``ValueError`` if ``model`` has no
-    dropout module (build it with ``weightdecay.training.mlp(..., dropout=q)`` for any
-    ``q > 0``): silently doing nothing would hide a mistake.
+    Parameters
+    ----------
+    model : nn.Module
+        A network with at least one dropout module (``nn.Dropout``, ``nn.Dropout1d`` to
+        ``nn.Dropout3d``, ``nn.AlphaDropout``, ``nn.FeatureAlphaDropout``).
+    p : float in [0, 1)
+        The new drop probability.
+
+    Returns
+    -------
+    int
+        The number of modules changed.
+
+    Raises
+    ------
+    ValueError
+        If ``model`` is not an ``nn.Module``, ``p`` is not in ``[0, 1)``, or ``model`` has no
+        dropout module (build it with ``weightdecay.training.mlp(..., dropout=q)`` for any
+        ``q > 0``): silently doing nothing would hide a mistake.
+
+    Examples
+    --------
+    >>> from torch import nn
+    >>> import weightdecay as wd
+    >>> net = wd.training.mlp(4, [8, 8], 2, dropout=0.1)
+    >>> wd.dropout.set_dropout(net, 0.3)
+    2
+    >>> [m.p for m in net.modules() if isinstance(m, nn.Dropout)]
+    [0.3, 0.3]
     """
     _check_module(model)
     p = check_probability(p, "p")
@@ -502,6 +932,33 @@ def remove_dropout(model):
     The copy has exactly the same parameters: dropout adds none.  In evaluation mode the
     two models compute the same function, which shows that dropout changes how a network is
     *trained*, not its architecture.
+
+    Parameters
+    ----------
+    model : nn.Module
+        The network; it is not changed.
+
+    Returns
+    -------
+    nn.Module
+        A deep copy without dropout modules.
+
+    Raises
+    ------
+    ValueError
+        If ``model`` is not an ``nn.Module``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> import weightdecay as wd
+    >>> net = wd.training.mlp(4, [8], 2, dropout=0.5)
+    >>> plain = wd.dropout.remove_dropout(net)
+    >>> [type(layer).__name__ for layer in plain]
+    ['Linear', 'ReLU', 'Identity', 'Linear']
+    >>> x = torch.randn(3, 4)
+    >>> torch.equal(net.eval()(x), plain.eval()(x))
+    True
     """
     import copy
 
@@ -524,8 +981,48 @@ def mc_dropout_predict(model, X, n_samples: int, *, seed: int = 0):
     the Monte Carlo average over "thinned" networks, to compare with the single
     evaluation-mode pass (the *weight-scaling* rule of Srivastava et al. 2014).  The two agree
     exactly for a network that is linear in the dropped units, approximately otherwise.
-    Returns a numpy array of outputs ``(m, out_features)`` in the model's floating dtype
-    (inputs are converted to it); the model's mode is restored.
+
+    Parameters
+    ----------
+    model : nn.Module
+        A network with dropout modules.
+    X : array of shape (m, in_features)
+        Inputs, converted to the model's floating dtype and device.
+    n_samples : int >= 1
+        Number of random-mask passes :math:`K`.
+    seed : int
+        Seeds torch's global generator for the masks; its state is restored afterwards.
+
+    Returns
+    -------
+    array of shape (m, out_features)
+        The average output, in the model's floating dtype.  The model's mode (training or
+        evaluation) is restored.
+
+    Raises
+    ------
+    ValueError
+        If ``model`` is not an ``nn.Module``, ``n_samples < 1`` or ``X`` is not a finite matrix.
+
+    Examples
+    --------
+    For a network that is linear in the dropped units the average tends to the evaluation
+    output (the weight-scaling rule):
+
+    >>> import numpy as np
+    >>> import torch
+    >>> from torch import nn
+    >>> import weightdecay as wd
+    >>> _ = torch.manual_seed(0)
+    >>> net = nn.Sequential(nn.Dropout(0.5), nn.Linear(3, 1, bias=False))
+    >>> X = np.random.default_rng(0).normal(size=(5, 3))
+    >>> mc = wd.dropout.mc_dropout_predict(net, X, 2000, seed=0)
+    >>> mc.shape, mc.dtype
+    ((5, 1), dtype('float32'))
+    >>> with torch.no_grad():
+    ...     single = net.eval()(torch.as_tensor(X, dtype=torch.float32)).numpy()
+    >>> bool(np.abs(mc - single).max() < 0.05)
+    True
     """
     import torch
 
@@ -564,6 +1061,52 @@ class DropoutSchedule:
     Use it as a callback of :func:`weightdecay.training.train` on a model that has dropout
     modules: ``on_epoch_begin`` sets their probability with :func:`set_dropout`, and
     ``on_epoch_end`` records it in the history under ``"dropout_p"``.
+
+    Parameters
+    ----------
+    p : float in [0, 1)
+        Drop probability while dropout is on.
+    start_epoch : int >= 1, optional
+        First epoch with dropout (default: the first).
+    stop_epoch : int >= 1, optional
+        First epoch without dropout again (default: never); must be ``> start_epoch``.
+
+    Attributes
+    ----------
+    label : str
+        Short description, e.g. ``"early dropout p=0.1 (epochs < 10)"``.
+
+    Raises
+    ------
+    ValueError
+        If ``p`` is not in ``[0, 1)``, an epoch is not a positive integer, or
+        ``stop_epoch <= start_epoch``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import torch
+    >>> import weightdecay as wd
+    >>> from weightdecay.dropout import DropoutSchedule
+    >>> early = DropoutSchedule(0.3, stop_epoch=3)
+    >>> early.label
+    'early dropout p=0.3 (epochs < 3)'
+    >>> [early.rate(epoch) for epoch in range(1, 5)]
+    [0.3, 0.3, 0.0, 0.0]
+    >>> DropoutSchedule(0.3, start_epoch=3).label
+    'late dropout p=0.3 (epochs >= 3)'
+
+    As a callback of :func:`weightdecay.training.train`:
+
+    >>> _ = torch.manual_seed(0)
+    >>> net = wd.training.mlp(4, [8], 2, dropout=0.3)
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.normal(size=(32, 4)).astype(np.float32), rng.integers(0, 2, size=32)
+    >>> optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+    >>> hist = wd.training.train(net, (X, y), optimizer=optimizer, epochs=4, callbacks=[early],
+    ...                          progress=False)
+    >>> hist["dropout_p"]
+    [0.3, 0.3, 0.0, 0.0]
     """
 
     def __init__(self, p: float, *, start_epoch: int | None = None, stop_epoch: int | None = None):
@@ -576,7 +1119,23 @@ class DropoutSchedule:
             )
 
     def rate(self, epoch: int) -> float:
-        """Drop probability in (1-based) ``epoch``."""
+        """Drop probability in (1-based) ``epoch``.
+
+        Parameters
+        ----------
+        epoch : int >= 1
+            The epoch.
+
+        Returns
+        -------
+        float
+            ``p`` if ``start_epoch <= epoch < stop_epoch``, else ``0.0``.
+
+        Raises
+        ------
+        ValueError
+            If ``epoch`` is not a positive integer.
+        """
         epoch = check_positive_int(epoch, "epoch")
         after_start = self.start_epoch is None or epoch >= self.start_epoch
         before_stop = self.stop_epoch is None or epoch < self.stop_epoch
@@ -599,9 +1158,34 @@ class DropoutSchedule:
         return f"DropoutSchedule(p={self.p:g}, start_epoch={self.start_epoch}, stop_epoch={self.stop_epoch})"
 
     def on_epoch_begin(self, epoch: int, model) -> None:
+        """Set every dropout module of ``model`` to :meth:`rate` ``(epoch)``.
+
+        Parameters
+        ----------
+        epoch : int >= 1
+            The epoch about to start.
+        model : nn.Module
+            The network being trained; it must have dropout modules.
+        """
         set_dropout(model, self.rate(epoch))
 
     def on_epoch_end(self, epoch: int, model, logs: dict) -> bool:
+        """Record the epoch's drop probability in ``logs["dropout_p"]``.
+
+        Parameters
+        ----------
+        epoch : int >= 1
+            The epoch that ended.
+        model : nn.Module
+            The network being trained (unused).
+        logs : dict
+            The epoch's logs, changed in place.
+
+        Returns
+        -------
+        bool
+            ``False``: the schedule never stops training.
+        """
         logs["dropout_p"] = self.rate(epoch)
         return False
 
@@ -621,6 +1205,42 @@ class SeedComparison(NamedTuple):
     (zero for the baseline itself): every setting is trained from the same seeds, so pairing
     removes the part of the seed-to-seed spread that the settings share.  With one seed the
     standard errors are NaN.  ``epochs`` are the (1-based) epochs the values were taken at.
+
+    Parameters
+    ----------
+    values : array of shape (n_settings, n_seeds)
+        The metric of every run at the chosen epoch.
+    mean : array of shape (n_settings,)
+        Mean over seeds.
+    se : array of shape (n_settings,)
+        Standard error of the mean over seeds.
+    diff_mean : array of shape (n_settings,)
+        Mean over seeds of the paired difference from the baseline setting.
+    diff_se : array of shape (n_settings,)
+        Its standard error.
+    epochs : int array of shape (n_settings, n_seeds)
+        The (1-based) epoch of every run the values were taken at.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weightdecay.dropout import DropoutCurves
+    >>> val_loss = np.array([[[1.0, 0.8, 0.9], [1.0, 0.7, 0.8], [1.0, 0.9, 0.9]],  # no dropout
+    ...                      [[1.0, 0.8, 0.6], [1.0, 0.6, 0.7], [1.0, 0.8, 0.7]]])  # dropout
+    >>> zeros = np.zeros_like(val_loss)
+    >>> curves = DropoutCurves(
+    ...     labels=("no dropout", "dropout p=0.5"), seeds=(0, 1, 2), epochs=np.arange(1, 4),
+    ...     train_loss=zeros, train_acc=zeros, val_loss=val_loss, val_acc=1 - val_loss,
+    ...     test_loss=val_loss + 0.1, test_acc=zeros,
+    ... )
+    >>> cmp = curves.compare("val_loss")  # at the last epoch, against setting 0
+    >>> cmp.values
+    array([[0.9, 0.8, 0.9],
+           [0.6, 0.7, 0.7]])
+    >>> np.round(cmp.mean, 3), np.round(cmp.se, 3)
+    (array([0.867, 0.667]), array([0.033, 0.033]))
+    >>> np.round(cmp.diff_mean, 3), np.round(cmp.diff_se, 3)
+    (array([ 0. , -0.2]), array([0.   , 0.058]))
     """
 
     values: np.ndarray
@@ -632,28 +1252,112 @@ class SeedComparison(NamedTuple):
 
 
 class SeedCurves:
-    """Per-epoch curves of several settings over several seeds: arrays ``train_loss``,
-    ``train_acc``, ``val_*``, ``test_*`` of shape ``(n_settings, n_seeds, n_epochs)``.
-    Shared by :class:`DropoutCurves` and :class:`weightdecay.early_stopping.EarlyStoppingRuns`.
+    """Per-epoch curves of several settings over several seeds.
+
+    A base class for the arrays ``train_loss``, ``train_acc``, ``val_*``, ``test_*`` of
+    shape ``(n_settings, n_seeds, n_epochs)`` that its subclasses hold, shared by
+    :class:`DropoutCurves` and :class:`weightdecay.early_stopping.EarlyStoppingRuns`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weightdecay.dropout import DropoutCurves
+    >>> val_loss = np.array([[[1.0, 0.8, 0.9], [1.0, 0.7, 0.8], [1.0, 0.9, 0.9]],  # no dropout
+    ...                      [[1.0, 0.8, 0.6], [1.0, 0.6, 0.7], [1.0, 0.8, 0.7]]])  # dropout
+    >>> zeros = np.zeros_like(val_loss)
+    >>> curves = DropoutCurves(
+    ...     labels=("no dropout", "dropout p=0.5"), seeds=(0, 1, 2), epochs=np.arange(1, 4),
+    ...     train_loss=zeros, train_acc=zeros, val_loss=val_loss, val_acc=1 - val_loss,
+    ...     test_loss=val_loss + 0.1, test_acc=zeros,
+    ... )
+    >>> from weightdecay.dropout import SeedCurves
+    >>> isinstance(curves, SeedCurves)
+    True
+    >>> curves.epoch_of_best("val_loss")  # the earliest epoch of the lowest loss
+    array([[2, 2, 2],
+           [3, 2, 3]])
+    >>> best = curves.compare("test_loss", at="best")  # test loss at each run's best epoch
+    >>> np.round(best.values, 3)
+    array([[0.9, 0.8, 1. ],
+           [0.7, 0.7, 0.8]])
     """
 
     def curve(self, key: str) -> np.ndarray:
-        """The array named ``key`` (one of ``train_loss``, ``train_acc``, ``val_*``, ``test_*``)."""
+        """The array named ``key`` (one of ``train_loss``, ``train_acc``, ``val_*``, ``test_*``).
+
+        Parameters
+        ----------
+        key : str
+            ``"train_loss"``, ``"train_acc"``, ``"val_loss"``, ``"val_acc"``, ``"test_loss"``
+            or ``"test_acc"``.
+
+        Returns
+        -------
+        array of shape (n_settings, n_seeds, n_epochs)
+            The curves.
+
+        Raises
+        ------
+        ValueError
+            If ``key`` is not one of these names.
+        """
         if key not in CURVE_KEYS:
             raise ValueError(f"key must be one of {CURVE_KEYS}; got {key!r}")
         return getattr(self, key)
 
     def mean_std(self, key: str) -> tuple[np.ndarray, np.ndarray]:
-        """Mean and standard deviation over seeds: two arrays ``(n_settings, n_epochs)``."""
+        """Mean and standard deviation over seeds: two arrays ``(n_settings, n_epochs)``.
+
+        Parameters
+        ----------
+        key : str
+            The curve, as in :meth:`curve`.
+
+        Returns
+        -------
+        mean : array of shape (n_settings, n_epochs)
+            Mean over seeds.
+        std : array of shape (n_settings, n_epochs)
+            Standard deviation over seeds (``ddof=1``; 0 with a single seed).
+        """
         values = self.curve(key)
         return values.mean(axis=1), values.std(axis=1, ddof=1 if values.shape[1] > 1 else 0)
 
     def final(self, key: str) -> np.ndarray:
-        """Values at the last epoch, ``(n_settings, n_seeds)``."""
+        """Values at the last epoch, ``(n_settings, n_seeds)``.
+
+        Parameters
+        ----------
+        key : str
+            The curve, as in :meth:`curve`.
+
+        Returns
+        -------
+        array of shape (n_settings, n_seeds)
+            The last value of every run.
+        """
         return self.curve(key)[:, :, -1]
 
     def at_epoch(self, key: str, epochs) -> np.ndarray:
-        """``key`` of each run at the given (1-based) epoch per run, ``(n_settings, n_seeds)``."""
+        """``key`` of each run at the given (1-based) epoch per run, ``(n_settings, n_seeds)``.
+
+        Parameters
+        ----------
+        key : str
+            The curve, as in :meth:`curve`.
+        epochs : int array of shape (n_settings, n_seeds)
+            One epoch per run, in ``1..n_epochs``.
+
+        Returns
+        -------
+        array of shape (n_settings, n_seeds)
+            The value of every run at its epoch.
+
+        Raises
+        ------
+        ValueError
+            If ``epochs`` has the wrong shape or holds a non-integer or out-of-range epoch.
+        """
         values = self.curve(key)
         try:
             epochs = np.asarray(epochs, dtype=float)
@@ -673,6 +1377,17 @@ class SeedCurves:
         the earliest epoch wins, as for :class:`weightdecay.early_stopping.EarlyStopping` with
         ``min_delta=0`` and unlimited patience.  Choosing the epoch on ``val_*`` and reporting
         ``test_*`` there is model selection on the validation set.
+
+        Parameters
+        ----------
+        monitor : str
+            The curve, as in :meth:`curve`; a name ending in ``_acc`` is maximised, any other
+            minimised.
+
+        Returns
+        -------
+        int array of shape (n_settings, n_seeds)
+            The best epoch of every run.
         """
         values = self.curve(monitor)
         best = np.argmax(values, axis=2) if monitor.endswith("_acc") else np.argmin(values, axis=2)
@@ -689,8 +1404,21 @@ class SeedCurves:
             Which epoch of each run: the last one, the one where ``monitor`` is best
             (:meth:`epoch_of_best`, so each setting is scored at its own best epoch), or the
             given (1-based) epochs.
+        monitor : str
+            The curve whose best epoch ``at="best"`` uses, as in :meth:`epoch_of_best`.
         baseline : int
             Index of the setting the paired differences are taken against.
+
+        Returns
+        -------
+        SeedComparison
+            The chosen values, their means and standard errors, and the paired differences.
+
+        Raises
+        ------
+        ValueError
+            If ``key`` or ``at`` is unknown, the epochs are invalid, or ``baseline`` is not a
+            setting index.
         """
         values = self.curve(key)
         n_settings, n_seeds, n_epochs = values.shape
@@ -717,7 +1445,52 @@ class DropoutCurves(SeedCurves):
 
     Every curve array has shape ``(n_settings, n_seeds, n_epochs)``.  ``train_*`` are
     evaluated on the whole training set in evaluation mode (no dropout) after each epoch, so
-    they are comparable with ``val_*`` and ``test_*``.
+    they are comparable with ``val_*`` and ``test_*``.  Made by
+    :func:`mnist1d_dropout_experiment`; the methods come from :class:`SeedCurves`.
+
+    Parameters
+    ----------
+    labels : tuple of str
+        One label per setting (:attr:`DropoutSchedule.label`).
+    seeds : tuple of int
+        The seeds, in the order of the second axis.
+    epochs : int array of shape (n_epochs,)
+        The epochs ``1..n_epochs``.
+    train_loss : array of shape (n_settings, n_seeds, n_epochs)
+        Loss on the training set, in evaluation mode.
+    train_acc : array of shape (n_settings, n_seeds, n_epochs)
+        Accuracy on the training set, in evaluation mode.
+    val_loss : array of shape (n_settings, n_seeds, n_epochs)
+        Validation loss.
+    val_acc : array of shape (n_settings, n_seeds, n_epochs)
+        Validation accuracy.
+    test_loss : array of shape (n_settings, n_seeds, n_epochs)
+        Test loss.
+    test_acc : array of shape (n_settings, n_seeds, n_epochs)
+        Test accuracy.
+    models : tuple of tuples of nn.Module
+        ``models[i][j]``: the trained model of setting ``i`` and seed ``j`` (empty unless
+        ``keep_models=True``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weightdecay.dropout import DropoutCurves
+    >>> val_loss = np.array([[[1.0, 0.8, 0.9], [1.0, 0.7, 0.8], [1.0, 0.9, 0.9]],  # no dropout
+    ...                      [[1.0, 0.8, 0.6], [1.0, 0.6, 0.7], [1.0, 0.8, 0.7]]])  # dropout
+    >>> zeros = np.zeros_like(val_loss)
+    >>> curves = DropoutCurves(
+    ...     labels=("no dropout", "dropout p=0.5"), seeds=(0, 1, 2), epochs=np.arange(1, 4),
+    ...     train_loss=zeros, train_acc=zeros, val_loss=val_loss, val_acc=1 - val_loss,
+    ...     test_loss=val_loss + 0.1, test_acc=zeros,
+    ... )
+    >>> curves.final("val_loss")
+    array([[0.9, 0.8, 0.9],
+           [0.6, 0.7, 0.7]])
+    >>> mean, std = curves.mean_std("val_loss")  # over seeds, per epoch
+    >>> np.round(mean, 3)
+    array([[1.   , 0.8  , 0.867],
+           [1.   , 0.733, 0.667]])
     """
 
     labels: tuple[str, ...]
@@ -750,6 +1523,7 @@ def mnist1d_dropout_experiment(
     label_noise: float = 0.0,
     data_seed: int = 0,
     keep_models: bool = False,
+    progress: bool | None = None,
 ) -> DropoutCurves:
     """Train an MLP on MNIST-1D for every dropout setting and seed; return the curves.
 
@@ -762,6 +1536,60 @@ def mnist1d_dropout_experiment(
     on the training, validation and test splits in evaluation mode.  The data are the same for
     every seed; the seed changes the initialisation, the mini-batch order and the masks.
     With ``keep_models=True`` the trained models are returned in ``models[setting][seed]``.
+
+    Parameters
+    ----------
+    settings : sequence of float or DropoutSchedule
+        The dropout settings compared; a float ``p`` is ``DropoutSchedule(p)``.
+    seeds : sequence of int >= 0
+        One run per setting and seed.
+    epochs : int >= 1
+        Training epochs of every run.
+    n_samples : int
+        Size of the MNIST-1D data set, before the train / validation / test split.
+    hidden : sequence of int
+        Widths of the MLP's hidden layers.
+    lr : float > 0
+        Adam's learning rate.
+    batch_size : int
+        Mini-batch size.
+    label_noise : float in [0, 1)
+        Fraction of wrong training and validation labels (see :func:`weightdecay.data.mnist1d`).
+    data_seed : int >= 0
+        Seed of the data set, the same for every run.
+    keep_models : bool
+        Return the trained models in ``models``.
+    progress : bool or None
+        A progress bar over the ``len(settings) * len(seeds)`` runs (see
+        :func:`weightdecay.progress.progress_enabled`; ``None`` follows
+        ``WEIGHTDECAY_PROGRESS``).  It never changes the result.
+
+    Returns
+    -------
+    DropoutCurves
+        Per-epoch curves of shape ``(len(settings), len(seeds), epochs)``.
+
+    Raises
+    ------
+    ValueError
+        If ``settings`` or ``seeds`` is empty, a setting is not a drop probability in
+        ``[0, 1)`` or a :class:`DropoutSchedule`, a seed is negative, ``epochs < 1`` or
+        ``lr`` is not a finite positive number.
+
+    Examples
+    --------
+    A tiny run (the book's uses 4000 samples, 30 epochs and 8 seeds):
+
+    >>> import weightdecay as wd
+    >>> curves = wd.dropout.mnist1d_dropout_experiment(
+    ...     (0.0, 0.5), seeds=(0,), epochs=2, n_samples=100, hidden=(16,), progress=False
+    ... )
+    >>> curves.labels
+    ('no dropout', 'dropout p=0.5')
+    >>> curves.test_acc.shape  # (settings, seeds, epochs)
+    (2, 1, 2)
+    >>> curves.epochs
+    array([1, 2])
     """
     import torch
 
@@ -783,22 +1611,26 @@ def mnist1d_dropout_experiment(
     shape = (len(schedules), len(seeds), epochs)
     out = {key: np.full(shape, np.nan) for key in CURVE_KEYS}
     models = [[None] * len(seeds) for _ in schedules]
-    for i, schedule in enumerate(schedules):
-        for j, seed in enumerate(seeds):
-            seed_everything(seed)
-            model = mlp(40, hidden, 10, dropout=schedule.p)
-            callbacks = [RecordMetrics(train=data.train, test=data.test)]
-            if schedule.p > 0:
-                callbacks.insert(0, schedule)
-            optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-            hist = train(model, data.train, optimizer=optimizer, epochs=epochs, batch_size=batch_size,
-                         val_data=data.val, callbacks=callbacks, seed=seed)
-            for key, source in (("train_loss", "eval_train_loss"), ("train_acc", "eval_train_acc"),
-                                ("val_loss", "val_loss"), ("val_acc", "val_acc"),
-                                ("test_loss", "test_loss"), ("test_acc", "test_acc")):
-                out[key][i, j] = hist[source]
-            if keep_models:
-                models[i][j] = model.eval()
+    # one bar over all runs, in the order settings x seeds; each run's own bar stays off
+    runs = [(i, j) for i in range(len(schedules)) for j in range(len(seeds))]
+    bar = progress_bar(runs, desc="dropout runs", progress=progress)
+    for i, j in bar:
+        schedule, seed = schedules[i], seeds[j]
+        bar.set_postfix({"setting": schedule.label, "seed": seed})
+        seed_everything(seed)
+        model = mlp(40, hidden, 10, dropout=schedule.p)
+        callbacks = [RecordMetrics(train=data.train, test=data.test)]
+        if schedule.p > 0:
+            callbacks.insert(0, schedule)
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+        hist = train(model, data.train, optimizer=optimizer, epochs=epochs, batch_size=batch_size,
+                     val_data=data.val, callbacks=callbacks, seed=seed, progress=False)
+        for key, source in (("train_loss", "eval_train_loss"), ("train_acc", "eval_train_acc"),
+                            ("val_loss", "val_loss"), ("val_acc", "val_acc"),
+                            ("test_loss", "test_loss"), ("test_acc", "test_acc")):
+            out[key][i, j] = hist[source]
+        if keep_models:
+            models[i][j] = model.eval()
     return DropoutCurves(
         labels=tuple(s.label for s in schedules),
         seeds=seeds,

@@ -45,6 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .dropout import CURVE_KEYS, SeedCurves
+from .progress import progress_bar
 from .stats import mean_se
 from .validation import (
     check_lambdas,
@@ -127,6 +128,27 @@ def max_stable_lr(X) -> float:
     :math:`\eta = 2/s_{\max}` exactly it is :math:`-1`: the error flips sign at every step and
     neither grows nor shrinks (bounded, but no convergence); for :math:`\eta > 2/s_{\max}` it
     grows geometrically: GD diverges.
+
+    Parameters
+    ----------
+    X : array (n, p)
+        The design.
+
+    Returns
+    -------
+    float
+        :math:`2/s_{\max}`, or ``inf`` when ``X`` is zero.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` is not a finite matrix.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> print(round(max_stable_lr(np.diag([2.0, 1.0])), 6))  # s_max = 2**2 / 2 = 2
+    1.0
     """
     X = check_matrix(X, "X")
     s_max = np.linalg.norm(X, 2) ** 2 / X.shape[0]
@@ -169,10 +191,31 @@ def gd_least_squares(X, y, lr: float, steps: int, w0=None, *, return_path: bool 
         Starting point (default 0, the case in which GD is a spectral filter).
     return_path : bool
         Return every iterate :math:`w_0, \dots, w_t` as an array ``(steps + 1, p)``.
+    allow_unstable : bool
+        Run even with ``lr >= max_stable_lr(X)`` (to watch the divergence).
 
     Returns
     -------
     array (p,) or (steps + 1, p)
+        The last iterate :math:`w_t`, or all of them with ``return_path``.
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not match, ``lr`` is not positive or too large (without
+        ``allow_unstable``), or ``steps`` is not a non-negative integer.
+
+    Examples
+    --------
+    With :math:`X = I_2` (n = 2) the Hessian is :math:`I/2`, and with η = 1 every step halves
+    the distance to the least-squares solution ``y``:
+
+    >>> import numpy as np
+    >>> X, y = np.eye(2), np.array([1.0, 2.0])
+    >>> print(gd_least_squares(X, y, 1.0, 2))  # (1 - 0.5**2) y
+    [0.75 1.5 ]
+    >>> gd_least_squares(X, y, 1.0, 2, return_path=True).shape
+    (3, 2)
     """
     X, y = check_X_y(X, y)
     lr = _check_lr(lr)
@@ -199,7 +242,31 @@ def gd_filter(s, lr: float, steps) -> np.ndarray:
     :math:`\eta s > 2` it grows without bound (divergence), which this function reports
     faithfully rather than rejecting.
 
-    ``s`` (any shape, entries >= 0) and ``steps`` (non-negative integers) broadcast.
+    Parameters
+    ----------
+    s : float or array, >= 0
+        Eigenvalues of :math:`X^\top X/n`.
+    lr : float > 0
+        Step size :math:`\eta`.
+    steps : int or array of int, >= 0
+        Numbers of steps :math:`t`; broadcast against ``s``.
+
+    Returns
+    -------
+    ndarray
+        :math:`\varphi_t(s)`, of the broadcast shape of ``s`` and ``steps``.
+
+    Raises
+    ------
+    ValueError
+        If ``s`` has negative or non-finite entries, ``lr`` is not positive or ``steps`` are
+        not non-negative integers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> print(np.round(gd_filter(0.5, 1.0, [0, 1, 2, 10]), 4))
+    [0.    0.5   0.75  0.999]
     """
     s = _check_spectrum(s)
     lr = _check_lr(lr)
@@ -218,7 +285,30 @@ def gradient_flow_filter(s, t) -> np.ndarray:
     :math:`1 - e^{-ts}`.
 
     It is the limit of :func:`gd_filter` for :math:`\eta\to0`, :math:`\eta\,\text{steps}\to t`,
-    and the object of Ali, Kolter & Tibshirani (2019).  ``s`` and ``t`` (>= 0) broadcast.
+    and the object of Ali, Kolter & Tibshirani (2019).
+
+    Parameters
+    ----------
+    s : float or array, >= 0
+        Eigenvalues of :math:`X^\top X/n`.
+    t : float or array, >= 0
+        Times; broadcast against ``s``.
+
+    Returns
+    -------
+    ndarray
+        :math:`1 - e^{-ts}`, of the broadcast shape.
+
+    Raises
+    ------
+    ValueError
+        If ``s`` or ``t`` has negative or non-finite entries.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> print(np.round(gradient_flow_filter(1.0, [0.0, np.log(2)]), 6))
+    [0.  0.5]
     """
     s = _check_spectrum(s)
     t = np.asarray(t, dtype=float)
@@ -235,6 +325,28 @@ def ridge_filter(s, lam) -> np.ndarray:
     multiplies the least-squares coefficient along eigenvector :math:`j` of :math:`X^\top X/n`
     by :math:`s_j/(s_j+\lambda)` (:math:`= d_j^2/(d_j^2 + n\lambda)`).  ``s`` and ``lam``
     (>= 0) broadcast; :math:`0/(0+0)` is taken as 0 (a direction without data is not fitted).
+
+    Parameters
+    ----------
+    s : float or array, >= 0
+        Eigenvalues of :math:`X^\top X/n`.
+    lam : float or array, >= 0
+        The penalty λ; broadcast against ``s``.
+
+    Returns
+    -------
+    ndarray
+        :math:`s/(s + \lambda)`, of the broadcast shape.
+
+    Raises
+    ------
+    ValueError
+        If ``s`` or ``lam`` has negative or non-finite entries.
+
+    Examples
+    --------
+    >>> print(ridge_filter([0.0, 1.0, 3.0], 1.0))
+    [0.   0.5  0.75]
     """
     s = _check_spectrum(s)
     lam = np.asarray(lam, dtype=float)
@@ -253,6 +365,30 @@ def equivalent_ridge_lambda(lr: float, steps: int) -> float:
     same way with its transition at :math:`s = \lambda`, so the two transitions coincide for
     :math:`\lambda = 1/(\eta t)` (Goodfellow et al. 2016, §7.8).  ``steps = 0`` gives
     ``inf`` (no step taken: :math:`w = 0`, ridge with infinite penalty).
+
+    Parameters
+    ----------
+    lr : float > 0
+        Step size :math:`\eta`.
+    steps : int >= 0
+        Number of steps :math:`t`.
+
+    Returns
+    -------
+    float
+        :math:`1/(\eta t)`.
+
+    Raises
+    ------
+    ValueError
+        If ``lr`` is not positive or ``steps`` is not a non-negative integer.
+
+    Examples
+    --------
+    >>> round(equivalent_ridge_lambda(0.1, 50), 6)
+    0.2
+    >>> equivalent_ridge_lambda(0.1, 0)
+    inf
     """
     lr = _check_lr(lr)
     steps = _check_steps(steps)
@@ -280,8 +416,40 @@ def gd_path(X, y, lr: float, steps, *, allow_unstable: bool = False) -> np.ndarr
         \varphi_t(s) = 1 - (1-\eta s)^t ,
 
     i.e. the minimum-norm least-squares solution :math:`\sum_j (u_j^\top y/d_j) v_j` with
-    each component multiplied by the GD filter.  Returns ``(len(steps), p)``, like
-    :func:`weightdecay.linear.ridge_path`.
+    each component multiplied by the GD filter.
+
+    Parameters
+    ----------
+    X : array (n, p)
+        The design.
+    y : array (n,)
+        The responses.
+    lr : float > 0
+        Step size :math:`\eta`, below :func:`max_stable_lr` unless ``allow_unstable``.
+    steps : int or sequence of int, >= 0
+        The numbers of steps at which to return the iterate.
+    allow_unstable : bool
+        Accept ``lr >= max_stable_lr(X)``.
+
+    Returns
+    -------
+    ndarray of shape (len(steps), p)
+        Row ``k`` is :math:`w_t` for ``t = steps[k]``, like the coefficients of
+        :func:`weightdecay.linear.ridge_path`.
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not match, ``lr`` is not positive or too large (without
+        ``allow_unstable``), or ``steps`` are not non-negative integers.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> print(np.round(gd_path(np.eye(2), [1.0, 2.0], 1.0, [0, 1, 2]), 6))
+    [[0.   0.  ]
+     [0.5  1.  ]
+     [0.75 1.5 ]]
     """
     X, y, s, coef, Vt = _spectral_parts(X, y)
     lr = _check_lr(lr)
@@ -306,6 +474,41 @@ def gd_closed_form(X, y, lr: float, steps: int, w0=None, *, allow_unstable: bool
     the part of :math:`w_0` outside the row space of :math:`X` is never changed by GD.  With
     :math:`w_0 = 0` this is :func:`gd_path` for one ``steps``; it agrees with the loop
     :func:`gd_least_squares` to rounding.
+
+    Parameters
+    ----------
+    X : array (n, p)
+        The design.
+    y : array (n,)
+        The responses.
+    lr : float > 0
+        Step size :math:`\eta`, below :func:`max_stable_lr` unless ``allow_unstable``.
+    steps : int >= 0
+        Number of steps :math:`t`.
+    w0 : array (p,), optional
+        Starting point (default 0).
+    allow_unstable : bool
+        Accept ``lr >= max_stable_lr(X)``.
+
+    Returns
+    -------
+    ndarray of shape (p,)
+        The iterate :math:`w_t`.
+
+    Raises
+    ------
+    ValueError
+        If the shapes do not match, ``lr`` is not positive or too large (without
+        ``allow_unstable``), or ``steps`` is not a non-negative integer.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X, y, w0 = np.eye(2), [1.0, 2.0], [5.0, -1.0]
+    >>> print(np.round(gd_closed_form(X, y, 1.0, 2), 6))
+    [0.75 1.5 ]
+    >>> bool(np.allclose(gd_closed_form(X, y, 0.3, 7, w0), gd_least_squares(X, y, 0.3, 7, w0)))
+    True
     """
     X, y, s, coef, Vt = _spectral_parts(X, y)
     lr = _check_lr(lr)
@@ -327,13 +530,35 @@ _KINDS = ("estimation", "prediction")
 
 @dataclass(frozen=True)
 class RiskCurve:
-    r"""Squared bias and variance of a linear estimator along a path; ``total`` is their sum."""
+    r"""Squared bias and variance of a linear estimator along a path; ``total`` is their sum.
+
+    Returned by :func:`gd_risk`, :func:`gradient_flow_risk` and :func:`ridge_risk`.
+
+    Parameters
+    ----------
+    bias2 : ndarray of shape (m,)
+        Squared bias at each point of the path.
+    variance : ndarray of shape (m,)
+        Variance at each point of the path.
+
+    Attributes
+    ----------
+    total : ndarray of shape (m,)
+        The risk, ``bias2 + variance``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> print(RiskCurve(np.array([1.0, 0.25]), np.array([0.0, 0.5])).total)
+    [1.   0.75]
+    """
 
     bias2: np.ndarray
     variance: np.ndarray
 
     @property
     def total(self) -> np.ndarray:
+        """The risk, ``bias2 + variance``."""
         return self.bias2 + self.variance
 
 
@@ -374,8 +599,32 @@ _RISK_DOC = r"""
       test risk :math:`\mathbb E(x^\top(\hat w - w_\star))^2`.
     * ``kind="prediction"`` (in-sample): :math:`\frac1n\mathbb E\lVert X(\hat w - w_\star)\rVert^2
       = \sum_j s_j(1-h_j)^2\beta_j^2 + \frac{\sigma^2}{n}\sum_j h_j^2`.
+"""
 
-    Returns a :class:`RiskCurve` with one entry per value of the path argument.
+_RISK_PARAMS = r"""
+    Parameters
+    ----------
+    X : array (n, p)
+        The fixed design.
+    w_star : array (p,)
+        The true coefficients :math:`w_\star`.
+    sigma : float >= 0
+        The noise standard deviation σ.
+"""
+
+_RISK_RETURNS = r"""    kind : {"estimation", "prediction"}
+        The risk measured (see above).
+
+    Returns
+    -------
+    RiskCurve
+        One entry per value of the path argument.
+
+    Raises
+    ------
+    ValueError
+        If ``w_star`` does not match the columns of ``X``, ``sigma`` is negative, the path
+        argument is invalid or ``kind`` is not one of ``"estimation"``, ``"prediction"``.
 """
 
 
@@ -387,7 +636,23 @@ def gd_risk(X, w_star, sigma: float, lr: float, steps, *, kind: str = "estimatio
 
 gd_risk.__doc__ = r"""Exact risk of gradient descent from 0 after each number of ``steps`` (filter
     :math:`1-(1-\eta s)^t`).  The formula holds for any step size, also a divergent one.
-""" + _RISK_DOC
+""" + _RISK_DOC + _RISK_PARAMS + r"""    lr : float > 0
+        Step size :math:`\eta`.
+    steps : int or sequence of int, >= 0
+        The numbers of steps (the path argument).
+""" + _RISK_RETURNS + r"""
+    Examples
+    --------
+    With :math:`X = I_2` (n = 2, :math:`s_j = 1/2`), :math:`w_\star = (1, 1)`, σ = 1 and η = 1,
+    the filter after ``t`` steps is :math:`h = 1 - 2^{-t}`: the squared bias
+    :math:`2(1-h)^2` falls, the variance :math:`2h^2` rises, and one step beats running to
+    convergence (risk 2):
+
+    >>> import numpy as np
+    >>> risk = gd_risk(np.eye(2), [1.0, 1.0], 1.0, 1.0, [0, 1, 2])
+    >>> print(np.round(risk.bias2, 6), np.round(risk.variance, 6), np.round(risk.total, 6))
+    [2.    0.5   0.125] [0.    0.5   1.125] [2.   1.   1.25]
+"""
 
 
 def gradient_flow_risk(X, w_star, sigma: float, times, *, kind: str = "estimation") -> RiskCurve:
@@ -399,7 +664,18 @@ def gradient_flow_risk(X, w_star, sigma: float, times, *, kind: str = "estimatio
 
 gradient_flow_risk.__doc__ = r"""Exact risk of gradient flow at each time in ``times`` (filter
     :math:`1 - e^{-ts}`).
-""" + _RISK_DOC
+""" + _RISK_DOC + _RISK_PARAMS + r"""    times : sequence of float >= 0
+        The times (the path argument).
+""" + _RISK_RETURNS + r"""
+    Examples
+    --------
+    With :math:`X = I_2` (:math:`s_j = 1/2`) the filter at :math:`t = 2\log 2` is 1/2, as for
+    one step of :func:`gd_risk` with η = 1:
+
+    >>> import numpy as np
+    >>> print(np.round(gradient_flow_risk(np.eye(2), [1.0, 1.0], 1.0, [0.0, 2 * np.log(2)]).total, 6))
+    [2. 1.]
+"""
 
 
 def ridge_risk(X, w_star, sigma: float, lams, *, kind: str = "estimation") -> RiskCurve:
@@ -409,7 +685,18 @@ def ridge_risk(X, w_star, sigma: float, lams, *, kind: str = "estimation") -> Ri
 
 ridge_risk.__doc__ = r"""Exact risk of ridge regression for each ``lam`` in ``lams`` (filter
     :math:`s/(s+\lambda)`, book convention).
-""" + _RISK_DOC
+""" + _RISK_DOC + _RISK_PARAMS + r"""    lams : sequence of float >= 0
+        The penalties (the path argument).
+""" + _RISK_RETURNS + r"""
+    Examples
+    --------
+    With :math:`X = I_2` (:math:`s_j = 1/2`) the filter at λ = 1/2 is 1/2, as for one step of
+    :func:`gd_risk` with η = 1 (and :func:`equivalent_ridge_lambda` ``(1, 2) = 0.5``):
+
+    >>> import numpy as np
+    >>> print(np.round(ridge_risk(np.eye(2), [1.0, 1.0], 1.0, [0.0, 0.5]).total, 6))
+    [2. 1.]
+"""
 
 
 def gradient_flow_ridge_constant() -> float:
@@ -425,6 +712,16 @@ def gradient_flow_ridge_constant() -> float:
     .. math::  \mathrm{Risk}(\hat w_{\text{flow}}(t)) \le 1.686\;\mathrm{Risk}(\hat w_{\text{ridge}}(1/t))
 
     for both kinds of risk of :func:`gradient_flow_risk`.  (The paper quotes 1.6862.)
+
+    Returns
+    -------
+    float
+        :math:`\max_{x>0} g(x)^2`, found numerically.
+
+    Examples
+    --------
+    >>> round(gradient_flow_ridge_constant(), 3)
+    1.686
     """
     from scipy.optimize import minimize_scalar
 
@@ -444,7 +741,29 @@ def gd_variance_ratio(lr_s, steps) -> np.ndarray:
     For gradient flow (:math:`\eta s\to0` with :math:`\eta s t` fixed) its maximum over
     :math:`t` is :func:`gradient_flow_ridge_constant`; discrete steps give larger values (4 at
     :math:`\eta s = 1`, :math:`t = 1`), so the 1.69 bound is a statement about small steps.
-    ``lr_s`` (> 0) and ``steps`` (>= 1) broadcast.
+
+    Parameters
+    ----------
+    lr_s : float or array, > 0
+        The product :math:`\eta s`.
+    steps : int or array of int, >= 1
+        Numbers of steps :math:`t`; broadcast against ``lr_s``.
+
+    Returns
+    -------
+    ndarray
+        The variance ratio, of the broadcast shape.
+
+    Raises
+    ------
+    ValueError
+        If ``lr_s`` has entries that are not finite and positive, or ``steps`` are not
+        integers >= 1.
+
+    Examples
+    --------
+    >>> print(gd_variance_ratio(1.0, [1, 2]))
+    [4.   2.25]
     """
     a = np.asarray(lr_s, dtype=float)
     if not np.all(np.isfinite(a)) or np.any(a <= 0):
@@ -480,8 +799,30 @@ def gd_ridge_constant(lr_s):
     for both kinds of risk of :func:`gd_risk`.  Numerically :math:`C(a)` grows with :math:`a`,
     lies above the gradient-flow constant and tends to it as :math:`a \to 0`, by about
     :math:`0.36\,a` in relative terms (1.6865 at :math:`a = 10^{-3}`, 1.692 at :math:`10^{-2}`,
-    1.753 at :math:`0.1`); :math:`C(1) = 4`.  ``lr_s`` is a number or an array of numbers in
-    :math:`(0, 2)`; the result has its shape.
+    1.753 at :math:`0.1`); :math:`C(1) = 4`.
+
+    Parameters
+    ----------
+    lr_s : float or array, in (0, 2)
+        The product :math:`\eta s`.
+
+    Returns
+    -------
+    float or ndarray
+        :math:`C(\eta s)`, a float for a number, else an array of the shape of ``lr_s``.
+
+    Raises
+    ------
+    ValueError
+        If ``lr_s`` is empty or has entries outside :math:`(0, 2)`.
+
+    Examples
+    --------
+    >>> gd_ridge_constant(1.0)
+    4.0
+    >>> import numpy as np
+    >>> print(np.round(gd_ridge_constant([0.01, 0.1]), 3))
+    [1.692 1.753]
     """
     a = np.asarray(lr_s, dtype=float)
     if a.size == 0 or not np.all(np.isfinite(a)) or np.any(a <= 0) or np.any(a >= 2):
@@ -562,8 +903,11 @@ class EarlyStopping:
     Parameters
     ----------
     patience : int >= 1
+        Epochs without improvement before stopping.
     min_delta : float >= 0
+        The smallest change that counts as an improvement.
     restore_best : bool
+        Load the weights of the best epoch back into the model at the end.
     monitor : str
         Key of the epoch logs, e.g. ``"val_loss"`` or ``"val_acc"``.
     mode : {"min", "max"}, optional
@@ -571,6 +915,38 @@ class EarlyStopping:
         metric's name: ``"min"`` if it contains ``"loss"``, ``"max"`` if it contains
         ``"acc"``; for any other name it must be given (a wrong guess would stop at the
         worst epoch and restore it).
+
+    Attributes
+    ----------
+    best_epoch : int or None
+        The epoch of the best value so far.
+    best_value : float
+        The best value so far.
+    stopped_epoch : int or None
+        The epoch at which it asked to stop (``None`` while training goes on).
+    wait : int
+        Epochs since the last improvement.
+
+    Raises
+    ------
+    ValueError
+        If an argument is invalid, or ``mode`` is not given and cannot be told from
+        ``monitor``.
+
+    Examples
+    --------
+    The rule on a recorded curve (in training, pass the callback to
+    :func:`weightdecay.training.train` as ``callbacks=[EarlyStopping(10)]``):
+
+    >>> stopper = EarlyStopping(patience=2, restore_best=False)
+    >>> for epoch, value in enumerate([1.0, 0.8, 0.9, 0.85, 0.7], start=1):
+    ...     stopper.on_epoch_begin(epoch, None)
+    ...     if stopper.on_epoch_end(epoch, None, {"val_loss": value}):
+    ...         break
+    >>> stopper.best_epoch, stopper.best_value, stopper.stopped_epoch
+    (2, 0.8, 4)
+    >>> stopper
+    EarlyStopping(patience=2, min_delta=0, restore_best=False, monitor='val_loss', mode='min')
     """
 
     def __init__(self, patience: int, min_delta: float = 0.0, restore_best: bool = True,
@@ -599,7 +975,18 @@ class EarlyStopping:
         self.wait = 0
 
     def improves(self, value: float) -> bool:
-        """Whether ``value`` is an improvement over the best value so far."""
+        """Whether ``value`` is an improvement over the best value so far.
+
+        Parameters
+        ----------
+        value : float
+            The monitored metric of the current epoch.
+
+        Returns
+        -------
+        bool
+            ``True`` if it beats the best value by more than ``min_delta`` (never for NaN).
+        """
         if math.isnan(value):
             return False
         if self.mode == "min":
@@ -607,10 +994,41 @@ class EarlyStopping:
         return value > self.best_value + self.min_delta
 
     def on_epoch_begin(self, epoch: int, model) -> None:
+        """Reset at the first epoch, so that an instance can serve one run after another.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch about to start (1-based).
+        model : nn.Module
+            The model being trained (unused).
+        """
         if epoch == 1:
             self.reset()
 
     def on_epoch_end(self, epoch: int, model, logs: dict) -> bool:
+        """Record an improvement (and the weights) or count an epoch without one.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch just finished (1-based).
+        model : nn.Module
+            The model being trained; its ``state_dict`` is copied on an improvement when
+            ``restore_best``.
+        logs : dict
+            The epoch's metrics; must hold ``monitor``.
+
+        Returns
+        -------
+        bool
+            ``True`` to stop training: ``patience`` epochs in a row without improvement.
+
+        Raises
+        ------
+        ValueError
+            If ``logs`` has no entry ``monitor``.
+        """
         if self.monitor not in logs:
             raise ValueError(
                 f"monitor must be one of the logged metrics {sorted(logs)}; got {self.monitor!r} "
@@ -629,6 +1047,15 @@ class EarlyStopping:
         return False
 
     def on_train_end(self, model, history: dict) -> None:
+        """Load the best weights back (with ``restore_best``) and record ``best_epoch``.
+
+        Parameters
+        ----------
+        model : nn.Module
+            The trained model.
+        history : dict
+            The training history; gets the key ``"best_epoch"``.
+        """
         if self.restore_best and self.best_state is not None:
             model.load_state_dict(self.best_state)
         history["best_epoch"] = self.best_epoch
@@ -645,6 +1072,35 @@ def simulate_early_stopping(values, patience: int, min_delta: float = 0.0, mode:
     would restore and the epoch at which it would stop training (``len(values)`` if it never
     stops within the curve).  Training is deterministic given its seed, so this equals
     running the callback, without training again for each patience.
+
+    Parameters
+    ----------
+    values : array (E,)
+        The monitored metric after each epoch, ``E >= 1``.
+    patience : int >= 1
+        As for :class:`EarlyStopping`.
+    min_delta : float >= 0
+        As for :class:`EarlyStopping`.
+    mode : {"min", "max"}
+        ``"min"`` for a loss, ``"max"`` for an accuracy.
+
+    Returns
+    -------
+    best_epoch, stopped_epoch : int
+        The restored epoch and the epoch at which training stops (1-based).
+
+    Raises
+    ------
+    ValueError
+        If ``values`` is empty or not a finite vector, or an argument of the rule is invalid.
+
+    Examples
+    --------
+    >>> curve = [1.0, 0.8, 0.9, 0.85, 0.7]
+    >>> simulate_early_stopping(curve, 2)
+    (2, 4)
+    >>> simulate_early_stopping(curve, 3)  # never stops: the curve ends first
+    (5, 5)
     """
     values = check_vector(values, "values")
     if values.size == 0:
@@ -662,6 +1118,28 @@ def patience_needed(values, min_delta: float = 0.0) -> int:
 
     Smaller patience stops on one of the plateaus before the minimum.  With ``min_delta > 0``
     the global minimum may never count as an improvement; then ``ValueError`` is raised.
+
+    Parameters
+    ----------
+    values : array (E,)
+        A validation-loss curve, one value per epoch, ``E >= 1``.
+    min_delta : float >= 0
+        As for :class:`EarlyStopping`.
+
+    Returns
+    -------
+    int
+        The smallest patience that restores the epoch of the lowest value.
+
+    Raises
+    ------
+    ValueError
+        If ``values`` is empty or not a finite vector, or no patience restores the minimum.
+
+    Examples
+    --------
+    >>> patience_needed([1.0, 0.8, 0.9, 0.85, 0.7])  # two epochs of plateau before the minimum
+    3
     """
     values = check_vector(values, "values")
     if values.size == 0:
@@ -692,6 +1170,41 @@ class EarlyStoppingRuns(SeedCurves):
     difference between the validation losses of the two runs over the epochs both trained (0
     when training is deterministic), and ``replay_matches`` says whether the replay reproduced
     every callback run exactly (restored and stopping epochs, test loss and accuracy).
+
+    Parameters
+    ----------
+    labels : tuple of str
+        One label per setting, e.g. ``"dropout p=0.5"``.
+    seeds : tuple of int
+        The seeds.
+    patience : int
+        The patience of the early-stopping runs.
+    epochs : ndarray of shape (n_epochs,)
+        The epoch numbers ``1, ..., n_epochs``.
+    train_loss, train_acc, val_loss, val_acc, test_loss, test_acc : ndarray of shape (n_settings, n_seeds, n_epochs)
+        The curves of the runs without early stopping.
+    best_epoch, stopped_epoch : ndarray of int, shape (n_settings, n_seeds)
+        The epoch restored and the epoch stopped at, with early stopping.
+    es_test_loss, es_test_acc : ndarray of shape (n_settings, n_seeds)
+        Test metrics of the restored models.
+    max_curve_gap : float
+        Largest difference of validation losses between the two runs of a callback seed.
+    callback_seeds : int
+        How many seeds (the first ones) were trained a second time with the callback.
+    replay_matches : bool
+        Whether replaying the rule reproduced every callback run.
+
+    Examples
+    --------
+    A tiny run (one seed, two epochs of a small MLP):
+
+    >>> runs = mnist1d_early_stopping_experiment(seeds=(0,), patience=1, epochs=2, n_samples=200,
+    ...                                          hidden=(8,), progress=False)
+    >>> runs.test_acc.shape, runs.best_epoch.shape, runs.replay_matches
+    ((1, 1, 2), (1, 1), True)
+    >>> values, mean, se = runs.gain("test_acc")
+    >>> values.shape, mean.shape
+    ((1, 1), (1,))
     """
 
     labels: tuple[str, ...]
@@ -716,10 +1229,24 @@ class EarlyStoppingRuns(SeedCurves):
         """What early stopping changed on the test split, run by run: ``es_test_acc`` (or
         ``es_test_loss`` for ``key="test_loss"``) minus the same metric after the last epoch.
 
-        Returns ``(values, mean, se)``: the paired differences ``(n_settings, n_seeds)`` and
-        their mean and standard error (ddof=1) over seeds, ``(n_settings,)`` each.  Both models
-        of a pair come from the same seed, so the pairing removes the seed-to-seed spread they
-        share.
+        Both models of a pair come from the same seed, so the pairing removes the seed-to-seed
+        spread they share.
+
+        Parameters
+        ----------
+        key : {"test_acc", "test_loss"}
+            The metric compared.
+
+        Returns
+        -------
+        values, mean, se : ndarray
+            The paired differences ``(n_settings, n_seeds)`` and their mean and standard
+            error (ddof=1) over seeds, ``(n_settings,)`` each.
+
+        Raises
+        ------
+        ValueError
+            If ``key`` is neither ``"test_acc"`` nor ``"test_loss"``.
         """
         if key not in ("test_acc", "test_loss"):
             raise ValueError(f"key must be 'test_acc' or 'test_loss'; got {key!r}")
@@ -728,7 +1255,20 @@ class EarlyStoppingRuns(SeedCurves):
 
     def simulate(self, patience: int, min_delta: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
         """``(best_epoch, stopped_epoch)`` arrays that early stopping with this ``patience``
-        would give on the recorded validation losses (see :func:`simulate_early_stopping`)."""
+        would give on the recorded validation losses (see :func:`simulate_early_stopping`).
+
+        Parameters
+        ----------
+        patience : int >= 1
+            As for :class:`EarlyStopping`.
+        min_delta : float >= 0
+            As for :class:`EarlyStopping`.
+
+        Returns
+        -------
+        best_epoch, stopped_epoch : ndarray of int, shape (n_settings, n_seeds)
+            The restored epoch and the epoch stopped at, run by run (1-based).
+        """
         best = np.zeros(self.val_loss.shape[:2], dtype=np.int64)
         stop = np.zeros_like(best)
         for index in np.ndindex(*best.shape):
@@ -737,7 +1277,18 @@ class EarlyStoppingRuns(SeedCurves):
 
     def patience_needed(self, min_delta: float = 0.0) -> np.ndarray:
         """:func:`patience_needed` of every recorded validation-loss curve, ``(n_settings, n_seeds)``:
-        the smallest patience that restores the epoch of the run's lowest validation loss."""
+        the smallest patience that restores the epoch of the run's lowest validation loss.
+
+        Parameters
+        ----------
+        min_delta : float >= 0
+            As for :class:`EarlyStopping`.
+
+        Returns
+        -------
+        ndarray of int, shape (n_settings, n_seeds)
+            The patience needed, run by run.
+        """
         needed = np.zeros(self.val_loss.shape[:2], dtype=np.int64)
         for index in np.ndindex(*needed.shape):
             needed[index] = patience_needed(self.val_loss[index], min_delta)
@@ -758,6 +1309,7 @@ def mnist1d_early_stopping_experiment(
     label_noise: float = 0.2,
     data_seed: int = 0,
     callback_seeds: int | None = None,
+    progress: bool | None = None,
 ) -> EarlyStoppingRuns:
     """MLPs on MNIST-1D with label noise, trained with and without early stopping.
 
@@ -778,6 +1330,63 @@ def mnist1d_early_stopping_experiment(
 
     The data are ``mnist1d(n_samples, seed=data_seed, label_noise=label_noise)``: training and
     validation labels carry the noise, test labels are clean.
+
+    Parameters
+    ----------
+    settings : sequence of float or DropoutSchedule, default (0.0,)
+        Drop probabilities in [0, 1) or :class:`weightdecay.dropout.DropoutSchedule` objects.
+    seeds : sequence of int >= 0, default (0, 1, 2)
+        The seeds of the runs (initial weights, batch order, dropout masks).
+    patience : int >= 1, default 10
+        Patience of :class:`EarlyStopping`.
+    min_delta : float >= 0, default 0.0
+        ``min_delta`` of :class:`EarlyStopping`.
+    epochs : int >= 1, default 60
+        Epochs of the runs without early stopping (and the most the others may run).
+    n_samples : int, default 4000
+        Size of the MNIST-1D data set, split into training, validation and test sets.
+    hidden : sequence of int, default (128, 128)
+        Widths of the hidden layers of the MLP.
+    lr : float > 0, default 3e-3
+        Learning rate of Adam.
+    batch_size : int, default 128
+        Examples per mini-batch.
+    label_noise : float, default 0.2
+        Fraction of training and validation labels replaced by a wrong class.
+    data_seed : int, default 0
+        Seed of the data set.
+    callback_seeds : int >= 1, optional
+        Train the first ``callback_seeds`` seeds a second time with the callback (default:
+        all); replay the rule for the others.
+    progress : bool or None, default None
+        Show a progress bar over the runs (settings × seeds); ``None`` follows the
+        environment variable ``WEIGHTDECAY_PROGRESS`` (see
+        :func:`weightdecay.progress.progress_enabled`).  The results do not depend on it.
+
+    Returns
+    -------
+    EarlyStoppingRuns
+        The curves of every run and the results of early stopping.
+
+    Raises
+    ------
+    ValueError
+        If ``settings`` or ``seeds`` is empty or holds an invalid entry, or ``patience``,
+        ``epochs``, ``lr`` or ``callback_seeds`` is invalid.
+
+    Examples
+    --------
+    A tiny run (two seeds, three epochs of a small MLP; the chapter trains 16 seeds for 30
+    epochs):
+
+    >>> runs = mnist1d_early_stopping_experiment(seeds=(0, 1), patience=1, epochs=3, n_samples=200,
+    ...                                          hidden=(8,), callback_seeds=1, progress=False)
+    >>> runs.labels, runs.val_loss.shape, runs.callback_seeds
+    (('no dropout',), (1, 2, 3), 1)
+    >>> bool(runs.replay_matches and runs.max_curve_gap == 0.0)
+    True
+    >>> bool(((1 <= runs.best_epoch) & (runs.best_epoch <= runs.stopped_epoch)).all())
+    True
     """
     import torch
 
@@ -819,29 +1428,30 @@ def mnist1d_early_stopping_experiment(
         model = mlp(40, hidden, 10, dropout=schedule.p)
         callbacks = ([schedule] if schedule.p > 0 else []) + list(extra_callbacks)
         history = train(model, data.train, optimizer=torch.optim.Adam(model.parameters(), lr=lr),
-                        epochs=epochs, batch_size=batch_size, val_data=data.val, callbacks=callbacks, seed=seed)
+                        epochs=epochs, batch_size=batch_size, val_data=data.val, callbacks=callbacks, seed=seed,
+                        progress=False)
         return model, history
 
-    for i, schedule in enumerate(schedules):
-        for j, seed in enumerate(seeds):
-            _, full = run(schedule, seed, [RecordMetrics(train=data.train, test=data.test)])
-            for key, source in (("train_loss", "eval_train_loss"), ("train_acc", "eval_train_acc"),
-                                ("val_loss", "val_loss"), ("val_acc", "val_acc"),
-                                ("test_loss", "test_loss"), ("test_acc", "test_acc")):
-                curves[key][i, j] = full[source]
-            best, stop = simulate_early_stopping(curves["val_loss"][i, j], patience, min_delta)
-            replay = (best, stop, curves["test_loss"][i, j, best - 1], curves["test_acc"][i, j, best - 1])
-            if j < callback_seeds:
-                stopper = EarlyStopping(patience, min_delta, restore_best=True)
-                model, short = run(schedule, seed, [stopper])
-                result = evaluate(model, data.test)
-                measured = (stopper.best_epoch, short["stopped_epoch"] or epochs, result["loss"], result["acc"])
-                both = len(short["val_loss"])
-                gap = max(gap, float(np.max(np.abs(np.asarray(short["val_loss"]) - curves["val_loss"][i, j, :both]))))
-                matches = matches and measured == replay
-            else:
-                measured = replay
-            best_epoch[i, j], stopped_epoch[i, j], es_test_loss[i, j], es_test_acc[i, j] = measured
+    grid = [(i, schedule, j, seed) for i, schedule in enumerate(schedules) for j, seed in enumerate(seeds)]
+    for i, schedule, j, seed in progress_bar(grid, desc="runs", progress=progress):
+        _, full = run(schedule, seed, [RecordMetrics(train=data.train, test=data.test)])
+        for key, source in (("train_loss", "eval_train_loss"), ("train_acc", "eval_train_acc"),
+                            ("val_loss", "val_loss"), ("val_acc", "val_acc"),
+                            ("test_loss", "test_loss"), ("test_acc", "test_acc")):
+            curves[key][i, j] = full[source]
+        best, stop = simulate_early_stopping(curves["val_loss"][i, j], patience, min_delta)
+        replay = (best, stop, curves["test_loss"][i, j, best - 1], curves["test_acc"][i, j, best - 1])
+        if j < callback_seeds:
+            stopper = EarlyStopping(patience, min_delta, restore_best=True)
+            model, short = run(schedule, seed, [stopper])
+            result = evaluate(model, data.test)
+            measured = (stopper.best_epoch, short["stopped_epoch"] or epochs, result["loss"], result["acc"])
+            both = len(short["val_loss"])
+            gap = max(gap, float(np.max(np.abs(np.asarray(short["val_loss"]) - curves["val_loss"][i, j, :both]))))
+            matches = matches and measured == replay
+        else:
+            measured = replay
+        best_epoch[i, j], stopped_epoch[i, j], es_test_loss[i, j], es_test_acc[i, j] = measured
 
     return EarlyStoppingRuns(
         labels=tuple(s.label for s in schedules), seeds=seeds, patience=patience,

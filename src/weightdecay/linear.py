@@ -7,28 +7,34 @@ Every function here minimises, for a centred design ``X`` (n × p) and response 
     L(w) = \frac{1}{2n}\lVert y - Xw\rVert_2^2 + \lambda R(w),
 
 with :math:`R(w) = \tfrac12\lVert w\rVert_2^2` (ridge) or :math:`R(w) = \lVert w\rVert_1`
-(lasso).
+(lasso); the elastic net mixes the two with ``l1_ratio`` (scikit-learn's name).
 
 The functions fit no intercept: centre and scale the data first with :func:`standardize`.
+Given clearly uncentred data, :func:`ridge`, :func:`lasso`, :func:`elastic_net` and their
+path functions say so once per call with an :class:`UncentredDataWarning`.
 For coursework, the scikit-learn estimators :class:`Ridge`, :class:`Lasso` and
 :class:`ElasticNet` wrap the same solvers with an intercept (``fit``/``predict``/``score``,
 usable in ``Pipeline`` and ``GridSearchCV``); they load scikit-learn on first use.
+
+Every path function returns ``(lams, coefs)`` with ``coefs`` of shape ``(len(lams), p)``.
 """
 
 from __future__ import annotations
 
+import functools
 import sys
 import threading
 import time
 import warnings
 from dataclasses import dataclass
+from numbers import Real
 
 import numpy as np
 from numba import njit
 
 from .validation import (
     check_lambda,
-    check_lambdas,
+    check_lambda_grid,
     check_matrix,
     check_positive_float,
     check_positive_int,
@@ -40,6 +46,7 @@ from .validation import (
 __all__ = [
     "Standardization",
     "standardize",
+    "UncentredDataWarning",
     "ridge",
     "ridge_path",
     "ridge_df",
@@ -86,14 +93,57 @@ def __getattr__(name: str):
 # ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Standardization:
-    """Centring and scaling learnt on training data, to apply to new data."""
+    """Centring and scaling learnt on training data, to apply to new data.
+
+    Returned by :func:`standardize`; apply it to test data with :meth:`transform`.
+
+    Parameters
+    ----------
+    x_mean : ndarray of shape (p,)
+        Column means of the training design.
+    x_scale : ndarray of shape (p,)
+        Column standard deviations of the training design (1 for constant columns).
+    y_mean : float
+        Mean of the training response (0 when no response was given).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weightdecay.linear import standardize
+    >>> X = np.array([[1.0, 10.0], [3.0, 10.0], [5.0, 10.0]])
+    >>> Xs, stats = standardize(X)
+    >>> stats.x_mean, np.round(stats.x_scale, 4)
+    (array([ 3., 10.]), array([1.633, 1.   ]))
+    >>> np.round(stats.transform([[3.0, 10.0]]), 3)
+    array([[0., 0.]])
+    """
 
     x_mean: np.ndarray
     x_scale: np.ndarray
     y_mean: float
 
     def transform(self, X, y=None):
-        """Apply the training-set centring/scaling to ``X`` (and ``y`` if given)."""
+        """Apply the training-set centring/scaling to ``X`` (and ``y`` if given).
+
+        Parameters
+        ----------
+        X : array-like of shape (m, p)
+            New data with the training design's columns.
+        y : array-like of shape (m,), optional
+            New responses; centred with the training mean.
+
+        Returns
+        -------
+        Xs : ndarray of shape (m, p)
+            ``(X - x_mean) / x_scale``.
+        ys : ndarray of shape (m,)
+            ``y - y_mean``; returned only when ``y`` is given.
+
+        Raises
+        ------
+        ValueError
+            If ``X`` does not have ``p`` columns, or ``y`` does not match its rows.
+        """
         X = check_matrix(X, "X")
         if X.shape[1] != self.x_mean.shape[0]:
             raise ValueError(f"X must have {self.x_mean.shape[0]} columns; got {X.shape[1]}")
@@ -104,7 +154,19 @@ class Standardization:
         return Xs, y - self.y_mean
 
     def intercept(self, w) -> float:
-        """Intercept in original units of a model fitted on standardised data."""
+        """Intercept in original units of a model fitted on standardised data.
+
+        Parameters
+        ----------
+        w : array-like of shape (p,)
+            Coefficients fitted on the standardised design.
+
+        Returns
+        -------
+        float
+            ``y_mean - (x_mean / x_scale) @ w``, so that ``X @ (w / x_scale) + intercept``
+            equals ``Xs @ w + y_mean``.
+        """
         return float(self.y_mean - np.dot(self.x_mean / self.x_scale, np.asarray(w, float)))
 
 
@@ -113,12 +175,40 @@ def standardize(X, y=None):
 
     After this, every column satisfies ``x_j.mean() == 0`` and ``||x_j||² = n``, the usual
     setting in which lasso and ridge penalties treat all features alike.  Constant columns
-    are left at zero (scale 1).
+    (a standard deviation below ``1e-12`` times the mean counts as rounding) become zero
+    (scale 1).
+
+    Parameters
+    ----------
+    X : array-like of shape (n, p)
+        Design matrix.
+    y : array-like of shape (n,), optional
+        Response.
 
     Returns
     -------
-    Xs, (ys), Standardization
-        The transformed data and the statistics to apply to test data.
+    Xs : ndarray of shape (n, p)
+        The standardised design.
+    ys : ndarray of shape (n,)
+        The centred response; returned only when ``y`` is given.
+    stats : Standardization
+        The training statistics, to apply to test data.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` is not a finite 2-D numeric array or ``y`` does not match its rows.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weightdecay.linear import standardize
+    >>> X = np.array([[1.0, 2.0], [2.0, 4.0], [3.0, 9.0]])
+    >>> Xs, ys, stats = standardize(X, np.array([10.0, 11.0, 15.0]))
+    >>> np.round(Xs.mean(axis=0), 12) + 0.0, np.round((Xs**2).sum(axis=0), 12)
+    (array([0., 0.]), array([3., 3.]))
+    >>> ys, stats.y_mean
+    (array([-2., -1.,  3.]), 12.0)
     """
     if y is None:
         X = check_matrix(X, "X")
@@ -126,13 +216,115 @@ def standardize(X, y=None):
         X, y = check_X_y(X, y)
     mean = X.mean(axis=0)
     scale = X.std(axis=0)
-    scale = np.where(scale > 0, scale, 1.0)
+    # a constant column can have a rounding-level spread (0.1 + 0.1 + 0.1 != 0.3): not a scale
+    constant = scale <= 1e-12 * np.abs(mean)
+    scale = np.where(constant, 1.0, scale)
     y_mean = float(y.mean()) if y is not None else 0.0
     stats = Standardization(mean, scale, y_mean)
     Xs = (X - mean) / scale
+    Xs[:, constant] = 0.0
     if y is None:
         return Xs, stats
     return Xs, y - y_mean, stats
+
+
+# ---------------------------------------------------------------------------
+# The centred convention: a warning for uncentred data
+# ---------------------------------------------------------------------------
+class UncentredDataWarning(UserWarning):
+    """The data given to a function that fits no intercept are clearly not centred.
+
+    :func:`ridge`, :func:`lasso`, :func:`elastic_net` and their path functions follow the
+    book's convention: centred ``X`` and ``y``, no intercept.  On data with an offset they
+    fit a model forced through the origin, which is rarely what was meant.  They emit this
+    warning once per call when a column of ``X``, or ``y``, has a mean that is both large
+    against its standard deviation (``|mean| > 0.1 · std``) and far outside sampling noise:
+    its t-statistic ``|mean| · sqrt(n - 1) / std`` exceeds the two-sided ``1e-9`` quantile
+    of Student's t with ``n - 1`` degrees of freedom (about 6 standard errors for large
+    ``n``, more for small ``n``, whose standard deviation is itself uncertain).  So
+    zero-mean random designs and standardised data do not trigger it.  A constant non-zero
+    column (an explicit intercept column) counts as uncentred: it would be penalised like
+    any coefficient.
+
+    To fix it, centre the data (:func:`standardize`) or use the estimators
+    :class:`Ridge`, :class:`Lasso`, :class:`ElasticNet`, which fit an intercept.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from weightdecay.linear import UncentredDataWarning, ridge
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((50, 3))
+    >>> y = 100 + X[:, 0] + rng.standard_normal(50)  # mean 100: an intercept is missing
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     w = ridge(X, y, 0.1)
+    >>> [issubclass(c.category, UncentredDataWarning) for c in caught]
+    [True]
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("error")  # centred: no warning
+    ...     w = ridge(X, y - y.mean(), 0.1)
+    """
+
+
+#: A column is uncentred when |mean| exceeds this fraction of its standard deviation ...
+UNCENTRED_RELATIVE = 0.1
+#: ... and its t-statistic has a two-sided tail probability below this under a zero mean
+#: (about 6.1 standard errors for large n).
+UNCENTRED_TAIL = 1e-9
+
+
+@functools.lru_cache(maxsize=512)
+def _t_threshold(n: int) -> float:
+    """Two-sided ``UNCENTRED_TAIL`` quantile of Student's t with ``n - 1`` degrees of freedom."""
+    from scipy.special import stdtrit  # loaded on first use
+
+    return float(stdtrit(n - 1, 1.0 - UNCENTRED_TAIL / 2))
+
+
+def _uncentred(A: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Columns of ``A`` (n × k) whose mean is clearly non-zero; also their means and stds."""
+    n = A.shape[0]
+    mean = A.mean(axis=0)
+    std = A.std(axis=0)
+    if n < 2:  # one row: nothing to compare the mean with
+        return np.zeros(A.shape[1], dtype=bool), mean, std, std == 0
+    size = np.abs(mean)
+    # rounding-level means (e.g. a constant column left at ~1e-17 by standardize) do not count
+    floor = 1e-8 * float(np.sqrt(np.mean(A**2, axis=0)).max(initial=0.0))
+    significant = size * np.sqrt(n - 1) > _t_threshold(n) * std  # t-test of a zero mean
+    bad = (size > UNCENTRED_RELATIVE * std) & significant & (size > floor)
+    return bad, mean, std, std == 0
+
+
+def _warn_if_uncentred(X: np.ndarray, y: np.ndarray, func: str) -> None:
+    """Emit one :class:`UncentredDataWarning` for the caller of ``func`` if X or y is offset."""
+    bad_x, mean_x, std_x, const_x = _uncentred(X)
+    bad_y, mean_y, std_y, _ = _uncentred(y[:, None])
+    if not (bad_x.any() or bad_y[0]):
+        return
+    parts = []
+    if bad_x.any():
+        cols = np.flatnonzero(bad_x)
+        j = int(cols[np.argmax(np.abs(mean_x[cols]) / np.maximum(std_x[cols], np.finfo(float).tiny))])
+        listed = ", ".join(str(int(c)) for c in cols[:8]) + (", ..." if cols.size > 8 else "")
+        parts.append(f"column(s) {listed} of X (column {j}: mean {mean_x[j]:.3g}, standard deviation {std_x[j]:.3g})")
+    if bad_y[0]:
+        parts.append(f"y (mean {mean_y[0]:.3g}, standard deviation {std_y[0]:.3g})")
+    message = (
+        f"{func}: {' and '.join(parts)} not centred.  The functions of weightdecay.linear fit no "
+        "intercept (the book's centred convention), so this fit is forced through the origin.  "
+        "Centre the data first (e.g. with weightdecay.linear.standardize) or use the estimators "
+        "weightdecay.linear.Ridge/Lasso/ElasticNet (fit_intercept=True)."
+    )
+    constant = np.flatnonzero(bad_x & const_x)
+    if constant.size:
+        message += (
+            f"  Column(s) {', '.join(str(int(c)) for c in constant[:8])} of X are constant: an explicit "
+            "intercept column would be penalised like any other coefficient."
+        )
+    warnings.warn(message, UncentredDataWarning, stacklevel=3)
 
 
 # ---------------------------------------------------------------------------
@@ -147,6 +339,28 @@ def _svd_rank_tol(d, shape):
     return d.max(initial=0.0) * max(shape) * np.finfo(float).eps
 
 
+def _ridge_svd(X, y, lams) -> np.ndarray:
+    """Ridge coefficients ``(len(lams), p)`` on validated arrays, from one thin SVD."""
+    n = X.shape[0]
+    U, d, Vt = _thin_svd(X)
+    keep = d > _svd_rank_tol(d, X.shape)
+    U, d, Vt = U[:, keep], d[keep], Vt[keep]
+    Uty = U.T @ y
+    factors = d[None, :] / (d[None, :] ** 2 + n * lams[:, None])  # (L, r)
+    return (factors * Uty[None, :]) @ Vt
+
+
+def _ridge_coefs(X, y, lams) -> np.ndarray:
+    """The coefficients of :func:`ridge_path`, without the check for uncentred data.
+
+    For the package's own callers that fit without an intercept on purpose (random
+    features, dropout's rescaled design, ...).  ``lams`` may be a scalar (one λ).
+    """
+    X, y = check_X_y(X, y)
+    lams = check_lambda_grid(lams, "lams", allow_scalar=True)
+    return _ridge_svd(X, y, lams)
+
+
 def ridge(X, y, lam) -> np.ndarray:
     r"""Minimiser of :math:`\frac{1}{2n}\lVert y - Xw\rVert^2 + \frac{\lambda}{2}\lVert w\rVert^2`.
 
@@ -157,47 +371,128 @@ def ridge(X, y, lam) -> np.ndarray:
     .. math::  \hat w(\lambda) = V\,\mathrm{diag}\!\Big(\frac{d_j}{d_j^2 + n\lambda}\Big)\,U^\top y,
 
     which for ``lam = 0`` is the minimum-norm least-squares solution (singular values below
-    the numerical rank tolerance are dropped).
+    the numerical rank tolerance are dropped).  No intercept is fitted: on clearly
+    uncentred ``X`` or ``y`` an :class:`UncentredDataWarning` says so (use :func:`standardize`
+    or the estimator :class:`Ridge`).
 
     Parameters
     ----------
-    X : array (n, p)
-    y : array (n,)
-    lam : float >= 0
+    X : array-like of shape (n, p)
+        Design, centred (no intercept is fitted).
+    y : array-like of shape (n,)
+        Response, centred.
+    lam : float
+        Penalty strength λ ≥ 0.
 
     Returns
     -------
-    w : array (p,)
-    """
-    return ridge_path(X, y, [check_lambda(lam)])[0]
+    w : ndarray of shape (p,)
+        The ridge coefficients.
 
+    Raises
+    ------
+    ValueError
+        If ``lam`` is negative or not a finite number, or ``X``/``y`` are invalid.
 
-def ridge_path(X, y, lams) -> np.ndarray:
-    """Ridge solutions for every ``lam`` in ``lams`` from a single SVD.
-
-    Returns an array of shape ``(len(lams), p)``; row ``k`` is ``ridge(X, y, lams[k])``.
-    The SVD costs ``O(n p min(n, p))`` once; each extra λ costs only ``O(p min(n, p))``.
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weightdecay.linear import ridge
+    >>> X = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]])  # XᵀX = 2 I
+    >>> y = np.array([2.0, -2.0, 1.0, -1.0])
+    >>> ridge(X, y, 0.0)  # least squares
+    array([2., 1.])
+    >>> ridge(X, y, 0.5)  # shrunk by 2 / (2 + n λ) = 1/2
+    array([1. , 0.5])
     """
     X, y = check_X_y(X, y)
-    lams = check_lambdas(lams)
-    n = X.shape[0]
-    U, d, Vt = _thin_svd(X)
-    keep = d > _svd_rank_tol(d, X.shape)
-    U, d, Vt = U[:, keep], d[keep], Vt[keep]
-    Uty = U.T @ y
-    factors = d[None, :] / (d[None, :] ** 2 + n * lams[:, None])  # (L, r)
-    return (factors * Uty[None, :]) @ Vt
+    lam = check_lambda(lam)
+    _warn_if_uncentred(X, y, "ridge")
+    return _ridge_svd(X, y, np.array([lam]))[0]
+
+
+def ridge_path(X, y, lams):
+    """Ridge solutions for every ``lam`` in ``lams`` from a single SVD.
+
+    Row ``k`` of ``coefs`` is ``ridge(X, y, lams[k])``.  The SVD costs ``O(n p min(n, p))``
+    once; each extra λ costs only ``O(p min(n, p))``.  Unlike :func:`lasso_path`, the grid
+    keeps the order given (ridge needs no warm starts).  One :class:`UncentredDataWarning`
+    per call on clearly uncentred data, as for :func:`ridge`.
+
+    Parameters
+    ----------
+    X : array-like of shape (n, p)
+        Design, centred (no intercept is fitted).
+    y : array-like of shape (n,)
+        Response, centred.
+    lams : sequence of float
+        Penalty strengths λ ≥ 0, a non-empty 1-D sequence (not a scalar).
+
+    Returns
+    -------
+    lams : ndarray of shape (L,)
+        The λ values, as float64, in the order given.
+    coefs : ndarray of shape (L, p)
+        ``coefs[k]`` is the ridge solution at ``lams[k]``.
+
+    Raises
+    ------
+    ValueError
+        If ``lams`` is not a non-empty 1-D sequence of finite numbers ≥ 0 (a string, a
+        bool, a scalar, NaN or a negative value), or ``X``/``y`` are invalid.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weightdecay.linear import ridge_path
+    >>> X = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]])
+    >>> y = np.array([2.0, -2.0, 1.0, -1.0])
+    >>> lams, coefs = ridge_path(X, y, [0.0, 0.5, 1.5])
+    >>> coefs.shape
+    (3, 2)
+    >>> coefs[:, 0]
+    array([2. , 1. , 0.5])
+    """
+    X, y = check_X_y(X, y)
+    lams = check_lambda_grid(lams, "lams")
+    _warn_if_uncentred(X, y, "ridge_path")
+    return lams, _ridge_svd(X, y, lams)
 
 
 def ridge_shrinkage(X, lams) -> np.ndarray:
     r"""Shrinkage factors :math:`d_j^2/(d_j^2 + n\lambda)` along the principal directions.
 
-    Returns an array ``(len(lams), min(n, p))``.  Ridge multiplies the least-squares
-    coefficient along the j-th right singular vector by this factor: every direction is
-    shrunk, none is set to zero.
+    Ridge multiplies the least-squares coefficient along the j-th right singular vector by
+    this factor: every direction is shrunk, none is set to zero.
+
+    Parameters
+    ----------
+    X : array-like of shape (n, p)
+        Design.
+    lams : float or sequence of float
+        Penalty strengths λ ≥ 0.
+
+    Returns
+    -------
+    ndarray of shape (len(lams), min(n, p))
+        Row ``k``: the factors at ``lams[k]``, by decreasing singular value.
+
+    Raises
+    ------
+    ValueError
+        If ``lams`` holds a string, a bool, NaN, inf or a negative value.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weightdecay.linear import ridge_shrinkage
+    >>> X = np.diag([2.0, 1.0])  # singular values 2 and 1, n = 2
+    >>> ridge_shrinkage(X, [0.0, 0.5])
+    array([[1. , 1. ],
+           [0.8, 0.5]])
     """
     X = check_matrix(X, "X")
-    lams = check_lambdas(lams)
+    lams = check_lambda_grid(lams, "lams", allow_scalar=True)
     d = np.linalg.svd(X, compute_uv=False)
     return d[None, :] ** 2 / (d[None, :] ** 2 + X.shape[0] * lams[:, None])
 
@@ -206,11 +501,35 @@ def ridge_df(X, lams) -> np.ndarray:
     r"""Effective degrees of freedom :math:`\mathrm{df}(\lambda) = \sum_j d_j^2/(d_j^2 + n\lambda)`.
 
     This is the trace of the hat matrix :math:`X(X^\top X + n\lambda I)^{-1}X^\top`; it falls
-    from ``rank(X)`` at ``lam = 0`` towards 0 as ``lam → ∞``.  Returns an array of
-    ``len(lams)``.
+    from ``rank(X)`` at ``lam = 0`` towards 0 as ``lam → ∞``.
+
+    Parameters
+    ----------
+    X : array-like of shape (n, p)
+        Design.
+    lams : float or sequence of float
+        Penalty strengths λ ≥ 0.
+
+    Returns
+    -------
+    ndarray of shape (len(lams),)
+        ``df(λ)`` for every λ.
+
+    Raises
+    ------
+    ValueError
+        If ``lams`` holds a string, a bool, NaN, inf or a negative value.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weightdecay.linear import ridge_df
+    >>> X = np.diag([2.0, 1.0])
+    >>> ridge_df(X, [0.0, 0.5])
+    array([2. , 1.3])
     """
     X = check_matrix(X, "X")
-    lams = check_lambdas(lams)
+    lams = check_lambda_grid(lams, "lams", allow_scalar=True)
     d = np.linalg.svd(X, compute_uv=False)
     d = d[d > _svd_rank_tol(d, X.shape)]
     return np.sum(d[None, :] ** 2 / (d[None, :] ** 2 + X.shape[0] * lams[:, None]), axis=1)
@@ -235,13 +554,44 @@ def ridge_gcv(X, y, lams, *, intercept: bool = True) -> np.ndarray:
     ``intercept=True`` (the default) the intercept's degree of freedom is counted, and the
     columns of ``X`` must be centred (a ``ValueError`` says so otherwise); ``intercept=False``
     is for a model fitted through the origin, with :math:`\mathrm{df}_{\mathrm{tot}} = \mathrm{df}`
-    (``y`` is then used as given).
+    (``y`` is then used as given).  The whole grid costs one SVD: no refitting.
 
-    Returns an array of ``len(lams)`` (``inf`` where :math:`\mathrm{df}_{\mathrm{tot}} = n`).
-    The whole grid costs one SVD: no refitting.
+    Parameters
+    ----------
+    X : array-like of shape (n, p)
+        Design; centred columns when ``intercept=True``.
+    y : array-like of shape (n,)
+        Response.
+    lams : float or sequence of float
+        Penalty strengths λ ≥ 0.
+    intercept : bool, default True
+        Count the degree of freedom of an (implicit) intercept.
+
+    Returns
+    -------
+    ndarray of shape (len(lams),)
+        The GCV score for every λ (``inf`` where :math:`\mathrm{df}_{\mathrm{tot}} = n`).
+
+    Raises
+    ------
+    ValueError
+        If ``intercept=True`` and ``X`` has a column with non-zero mean, if ``intercept``
+        is not a bool, or if ``lams`` is invalid.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weightdecay.linear import ridge_gcv
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((30, 3))
+    >>> X -= X.mean(axis=0)
+    >>> y = X @ np.array([1.0, 0.0, -1.0]) + rng.standard_normal(30)
+    >>> scores = ridge_gcv(X, y - y.mean(), [1e-3, 1.0, 100.0])
+    >>> scores.shape, int(np.argmin(scores))
+    ((3,), 0)
     """
     X, y = check_X_y(X, y)
-    lams = check_lambdas(lams)
+    lams = check_lambda_grid(lams, "lams", allow_scalar=True)
     n = X.shape[0]
     if not isinstance(intercept, (bool, np.bool_)):
         raise ValueError(f"intercept must be True or False; got {intercept!r}")
@@ -271,7 +621,26 @@ def ridge_gcv(X, y, lams, *, intercept: bool = True) -> np.ndarray:
 # Lasso and elastic net
 # ---------------------------------------------------------------------------
 class ConvergenceWarning(UserWarning):
-    """Coordinate descent stopped at ``max_iter`` sweeps before meeting the KKT tolerance."""
+    """Coordinate descent stopped at ``max_iter`` sweeps before meeting the KKT tolerance.
+
+    The message states the KKT violation reached, the tolerance and the λ; raise
+    ``max_iter`` or ``tol`` to remove it.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from weightdecay.linear import ConvergenceWarning, lasso
+    >>> rng = np.random.default_rng(0)
+    >>> base = rng.standard_normal((30, 2))
+    >>> X = np.column_stack([base, base + 1e-3 * rng.standard_normal((30, 2))])
+    >>> y = rng.standard_normal(30)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     w = lasso(X, y, 1e-4, max_iter=1, tol=1e-12)
+    >>> [c.category.__name__ for c in caught]
+    ['ConvergenceWarning']
+    """
 
 
 #: Default relative tolerance: a solution is accepted when its KKT violation is at most
@@ -279,6 +648,29 @@ class ConvergenceWarning(UserWarning):
 DEFAULT_TOL = 1e-5
 #: Default cap on the number of coordinate-descent sweeps spent on each λ.
 DEFAULT_MAX_ITER = 10_000
+
+
+def _check_l1_ratio(l1_ratio, *, allow_zero: bool = True) -> float:
+    return check_probability(l1_ratio, "l1_ratio", allow_one=True, allow_zero=allow_zero)
+
+
+def _l1_ratio(l1_ratio, alpha, default: float, func: str, *, allow_zero: bool = True) -> float:
+    """Validate ``l1_ratio``, honouring the deprecated keyword ``alpha`` (one release)."""
+    if alpha is not None:
+        try:
+            explicit = bool(l1_ratio != default)
+        except (TypeError, ValueError):
+            explicit = True
+        if explicit:
+            raise ValueError(f"{func}: give the L1/L2 mix once, as l1_ratio (alpha is its deprecated name)")
+        warnings.warn(
+            f"{func}(alpha=...) is deprecated: the L1/L2 mix is now called l1_ratio, scikit-learn's "
+            f"name; pass l1_ratio={alpha!r}.  alpha= will be removed in the next release.",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        l1_ratio = alpha
+    return _check_l1_ratio(l1_ratio, allow_zero=allow_zero)
 
 
 def soft_threshold(z, t):
@@ -291,8 +683,28 @@ def soft_threshold(z, t):
 
     Parameters
     ----------
-    z : float or array
-    t : float or array, >= 0
+    z : float or array-like
+        The values to shrink.
+    t : float or array-like
+        Thresholds, ≥ 0, broadcasting against ``z``.
+
+    Returns
+    -------
+    float or ndarray
+        :math:`S_t(z)`; a float when both arguments are scalars.
+
+    Raises
+    ------
+    ValueError
+        If ``t`` is negative, an entry is not finite, or the shapes do not broadcast.
+
+    Examples
+    --------
+    >>> from weightdecay.linear import soft_threshold
+    >>> soft_threshold([-3.0, -0.5, 0.2, 2.5], 1.0)
+    array([-2. ,  0. ,  0. ,  1.5])
+    >>> soft_threshold(2.0, 0.5)
+    1.5
     """
     z_arr, t_arr = _finite_array(z, "z"), _finite_array(t, "t")
     if np.any(t_arr < 0):
@@ -315,39 +727,105 @@ def _finite_array(a, name: str) -> np.ndarray:
     return arr
 
 
-def lambda_max(X, y, alpha: float = 1.0) -> float:
+def lambda_max(X, y, l1_ratio: float = 1.0, *, alpha: float | None = None) -> float:
     r"""Smallest λ whose lasso (or elastic-net) solution is exactly zero.
 
     :math:`w = 0` is optimal iff :math:`0 \in \partial L(0)`, i.e.
-    :math:`\lvert x_j^\top y\rvert / n \le \lambda\alpha` for every ``j``.  Hence
+    :math:`\lvert x_j^\top y\rvert / n \le \lambda\rho` for every ``j``, with
+    :math:`\rho` = ``l1_ratio``.  Hence
 
-    .. math::  \lambda_{\max} = \frac{\lVert X^\top y\rVert_\infty}{n\,\alpha},
+    .. math::  \lambda_{\max} = \frac{\lVert X^\top y\rVert_\infty}{n\,\rho},
 
-    with ``alpha = 1`` for the lasso.  For every ``lam >= lambda_max`` the solution is 0; for
-    every ``lam < lambda_max`` it is not.
+    with ``l1_ratio = 1`` for the lasso.  For every ``lam >= lambda_max`` the solution is 0;
+    for every ``lam < lambda_max`` it is not.
+
+    Parameters
+    ----------
+    X : array-like of shape (n, p)
+        Design, centred.
+    y : array-like of shape (n,)
+        Response, centred.
+    l1_ratio : float, default 1.0
+        Share of the L1 penalty, in (0, 1] (1: lasso).
+    alpha : float, optional
+        Deprecated name of ``l1_ratio`` (``DeprecationWarning``); removed in the next release.
+
+    Returns
+    -------
+    float
+        :math:`\lambda_{\max}`.
+
+    Raises
+    ------
+    ValueError
+        If ``l1_ratio`` is not in (0, 1] (pure ridge has no such λ).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weightdecay.linear import lambda_max, lasso
+    >>> X = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]])
+    >>> y = np.array([2.0, -2.0, 1.0, -1.0])
+    >>> lambda_max(X, y), lambda_max(X, y, l1_ratio=0.5)
+    (1.0, 2.0)
+    >>> lasso(X, y, 1.0)
+    array([0., 0.])
     """
     X, y = check_X_y(X, y)
-    alpha = check_probability(alpha, "alpha", allow_one=True, allow_zero=False)
-    return float(np.max(np.abs(X.T @ y))) / (X.shape[0] * alpha)
+    l1_ratio = _l1_ratio(l1_ratio, alpha, 1.0, "lambda_max", allow_zero=False)
+    return float(np.max(np.abs(X.T @ y))) / (X.shape[0] * l1_ratio)
 
 
-def _check_alpha(alpha) -> float:
-    return check_probability(alpha, "alpha", allow_one=True, allow_zero=True)
-
-
-def lasso_objective(X, y, w, lam, alpha: float = 1.0) -> float:
-    r"""Elastic-net objective in the book's convention (the lasso for ``alpha = 1``).
+def lasso_objective(X, y, w, lam, l1_ratio: float = 1.0, *, alpha: float | None = None) -> float:
+    r"""Elastic-net objective in the book's convention (the lasso for ``l1_ratio = 1``).
 
     .. math::
         L(w) = \frac{1}{2n}\lVert y - Xw\rVert_2^2
-             + \lambda\Big(\alpha\lVert w\rVert_1 + \frac{1-\alpha}{2}\lVert w\rVert_2^2\Big).
+             + \lambda\Big(\rho\lVert w\rVert_1 + \frac{1-\rho}{2}\lVert w\rVert_2^2\Big),
+
+    with :math:`\rho` = ``l1_ratio``.
+
+    Parameters
+    ----------
+    X : array-like of shape (n, p)
+        Design.
+    y : array-like of shape (n,)
+        Response.
+    w : array-like of shape (p,)
+        Coefficients at which to evaluate.
+    lam : float
+        Penalty strength λ ≥ 0.
+    l1_ratio : float, default 1.0
+        Share of the L1 penalty, in [0, 1] (1: lasso, 0: ridge).
+    alpha : float, optional
+        Deprecated name of ``l1_ratio`` (``DeprecationWarning``); removed in the next release.
+
+    Returns
+    -------
+    float
+        :math:`L(w)`.
+
+    Raises
+    ------
+    ValueError
+        If ``w`` does not have ``p`` entries, ``lam < 0`` or ``l1_ratio`` is outside [0, 1].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weightdecay.linear import lasso_objective
+    >>> X, y = np.eye(2), np.array([1.0, -1.0])
+    >>> lasso_objective(X, y, np.zeros(2), 0.5)  # (1/4) * 2
+    0.5
+    >>> lasso_objective(X, y, np.array([1.0, 0.0]), 0.5, l1_ratio=0.5)  # 1/4 + 0.5 (0.5 + 0.25)
+    0.625
     """
     X, y = check_X_y(X, y)
     w = check_vector(w, "w", size=X.shape[1])
     lam = check_lambda(lam)
-    alpha = _check_alpha(alpha)
+    l1_ratio = _l1_ratio(l1_ratio, alpha, 1.0, "lasso_objective")
     r = y - X @ w
-    penalty = alpha * np.abs(w).sum() + 0.5 * (1.0 - alpha) * (w @ w)
+    penalty = l1_ratio * np.abs(w).sum() + 0.5 * (1.0 - l1_ratio) * (w @ w)
     return float(r @ r / (2 * X.shape[0]) + lam * penalty)
 
 
@@ -359,7 +837,7 @@ def _violations(g, w, l1, l2) -> np.ndarray:
     return viol
 
 
-def kkt_violation(X, y, w, lam, alpha: float = 1.0) -> float:
+def kkt_violation(X, y, w, lam, l1_ratio: float = 1.0, *, alpha: float | None = None) -> float:
     r"""Largest violation of the lasso (elastic-net) optimality conditions at ``w``.
 
     With :math:`g = \frac1n X^\top(y - Xw)` (minus the gradient of the data term), ``w``
@@ -371,16 +849,52 @@ def kkt_violation(X, y, w, lam, alpha: float = 1.0) -> float:
 
     The violation is :math:`\lvert g_j - \lambda\operatorname{sign}(w_j)\rvert` on the
     support and :math:`\max(\lvert g_j\rvert - \lambda, 0)` off it; this returns the
-    largest over ``j`` (0 at the exact solution).  For the elastic net (``alpha < 1``)
-    :math:`\lambda` becomes :math:`\lambda\alpha` and :math:`g_j` becomes
-    :math:`g_j - \lambda(1-\alpha)w_j`.
+    largest over ``j`` (0 at the exact solution).  For the elastic net (``l1_ratio`` =
+    :math:`\rho < 1`) :math:`\lambda` becomes :math:`\lambda\rho` and :math:`g_j` becomes
+    :math:`g_j - \lambda(1-\rho)w_j`.
+
+    Parameters
+    ----------
+    X : array-like of shape (n, p)
+        Design.
+    y : array-like of shape (n,)
+        Response.
+    w : array-like of shape (p,)
+        Candidate solution.
+    lam : float
+        Penalty strength λ ≥ 0.
+    l1_ratio : float, default 1.0
+        Share of the L1 penalty, in [0, 1] (1: lasso).
+    alpha : float, optional
+        Deprecated name of ``l1_ratio`` (``DeprecationWarning``); removed in the next release.
+
+    Returns
+    -------
+    float
+        The largest KKT violation, 0 at the exact minimiser.
+
+    Raises
+    ------
+    ValueError
+        If ``w`` does not have ``p`` entries, ``lam < 0`` or ``l1_ratio`` is outside [0, 1].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weightdecay.linear import kkt_violation
+    >>> X = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]])
+    >>> y = np.array([2.0, -2.0, 1.0, -1.0])  # Xᵀy / n = (1, 0.5)
+    >>> kkt_violation(X, y, np.array([1.0, 0.0]), 0.5)  # the lasso solution at λ = 0.5
+    0.0
+    >>> kkt_violation(X, y, np.zeros(2), 0.5)  # |g_0| - λ = 1 - 0.5
+    0.5
     """
     X, y = check_X_y(X, y)
     w = check_vector(w, "w", size=X.shape[1])
     lam = check_lambda(lam)
-    alpha = _check_alpha(alpha)
+    l1_ratio = _l1_ratio(l1_ratio, alpha, 1.0, "kkt_violation")
     g = X.T @ (y - X @ w) / X.shape[0]
-    return float(np.max(_violations(g, w, lam * alpha, lam * (1.0 - alpha))))
+    return float(np.max(_violations(g, w, lam * l1_ratio, lam * (1.0 - l1_ratio))))
 
 
 def lasso_cd_textbook(X, y, lam, *, n_sweeps: int = 100, w0=None):
@@ -398,12 +912,40 @@ def lasso_cd_textbook(X, y, lam, *, n_sweeps: int = 100, w0=None):
     sweep updates ``j = 0, ..., p-1`` in turn.  This plain loop costs ``O(np)`` per sweep in
     Python; :func:`lasso` runs the same update compiled, with active sets and screening.
 
+    Parameters
+    ----------
+    X : array-like of shape (n, p)
+        Design, centred.
+    y : array-like of shape (n,)
+        Response, centred.
+    lam : float
+        Penalty strength λ ≥ 0.
+    n_sweeps : int, default 100
+        Number of sweeps over all coordinates (≥ 0).
+    w0 : array-like of shape (p,), optional
+        Starting point (default 0).
+
     Returns
     -------
-    w : array (p,)
+    w : ndarray of shape (p,)
         The iterate after ``n_sweeps`` sweeps.
-    objective : array (n_sweeps + 1,)
+    objective : ndarray of shape (n_sweeps + 1,)
         :func:`lasso_objective` before the first sweep and after each one (non-increasing).
+
+    Raises
+    ------
+    ValueError
+        If ``lam < 0``, ``n_sweeps < 0`` or ``w0`` does not have ``p`` entries.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weightdecay.linear import lasso_cd_textbook
+    >>> X = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]])
+    >>> y = np.array([2.0, -2.0, 1.0, -1.0])
+    >>> w, history = lasso_cd_textbook(X, y, 0.5, n_sweeps=2)
+    >>> w, history.shape  # orthogonal columns: one sweep is exact
+    (array([1., 0.]), (3,))
     """
     X, y = check_X_y(X, y)
     lam = check_lambda(lam)
@@ -749,7 +1291,7 @@ def warm_up() -> float:
     return time.perf_counter() - start
 
 
-def _fit_path(X, y, lams, alpha, w0, tol, max_iter, precompute, what) -> _PathFit:
+def _fit_path(X, y, lams, l1_ratio, w0, tol, max_iter, precompute, what) -> _PathFit:
     """Run the compiled path kernel on validated inputs; warn if a λ did not converge."""
     n, p = X.shape
     L = lams.size
@@ -759,7 +1301,7 @@ def _fit_path(X, y, lams, alpha, w0, tol, max_iter, precompute, what) -> _PathFi
     xty_inf = float(np.max(np.abs(X.T @ y)))
     tol_abs = tol * xty_inf / n
     # For lam >= lambda_max the solution is exactly 0 (same expression as lambda_max()).
-    top = xty_inf / (n * alpha) if alpha > 0 else np.inf
+    top = xty_inf / (n * l1_ratio) if l1_ratio > 0 else np.inf
     start = int(np.count_nonzero(lams >= top)) if xty_inf > 0 else L
     if start == L:
         return _PathFit(coefs, n_sweeps, kkts, tol_abs)
@@ -772,8 +1314,8 @@ def _fit_path(X, y, lams, alpha, w0, tol, max_iter, precompute, what) -> _PathFi
         b = np.ascontiguousarray(y)
     w = np.zeros(p) if w0 is None else np.array(w0, dtype=np.float64)
     rest = lams[start:]
-    l1s = np.ascontiguousarray(rest * alpha, dtype=np.float64)
-    l2s = np.ascontiguousarray(rest * (1.0 - alpha), dtype=np.float64)
+    l1s = np.ascontiguousarray(rest * l1_ratio, dtype=np.float64)
+    l2s = np.ascontiguousarray(rest * (1.0 - l1_ratio), dtype=np.float64)
     _with_compile_notice(
         _cd_path,
         A, b, bool(use_gram), l1s, l2s, w, float(tol_abs), int(max_iter),
@@ -806,32 +1348,76 @@ def elastic_net(
     X,
     y,
     lam,
-    alpha: float = 0.5,
+    l1_ratio: float = 0.5,
     *,
     tol: float = DEFAULT_TOL,
     max_iter: int = DEFAULT_MAX_ITER,
     w0=None,
     precompute="auto",
+    alpha: float | None = None,
 ) -> np.ndarray:
     r"""Minimiser of the elastic net in the book's convention, by coordinate descent.
 
     .. math::
         \frac{1}{2n}\lVert y - Xw\rVert_2^2
-        + \lambda\Big(\alpha\lVert w\rVert_1 + \frac{1-\alpha}{2}\lVert w\rVert_2^2\Big),
+        + \lambda\Big(\rho\lVert w\rVert_1 + \frac{1-\rho}{2}\lVert w\rVert_2^2\Big),
 
-    so ``alpha = 1`` is the lasso, ``alpha = 0`` is ridge and ``alpha`` in between mixes
+    with :math:`\rho` = ``l1_ratio``: ``l1_ratio = 1`` is the lasso, ``l1_ratio = 0`` is ridge and values in between mix
     the two (Zou & Hastie 2005); λ sets the overall strength.  The coordinate update is
 
-    .. math::  w_j \leftarrow \frac{S_{\lambda\alpha}\big(\tfrac1n x_j^\top r + s_j w_j\big)}{s_j + \lambda(1-\alpha)},
+    .. math::  w_j \leftarrow \frac{S_{\lambda\rho}\big(\tfrac1n x_j^\top r + s_j w_j\big)}{s_j + \lambda(1-\rho)},
         \qquad s_j = \tfrac1n\lVert x_j\rVert^2 .
 
     scikit-learn's ``ElasticNet(alpha=a, l1_ratio=rho)`` is the same objective with
-    ``lam = a`` and ``alpha = rho``.  Parameters as in :func:`lasso`.
+    ``lam = a`` and ``l1_ratio = rho``.  No intercept is fitted: on clearly uncentred data
+    an :class:`UncentredDataWarning` says so (see :class:`ElasticNet` for an intercept).
+
+    Parameters
+    ----------
+    X : array-like of shape (n, p)
+        Design, centred (no intercept is fitted).
+    y : array-like of shape (n,)
+        Response, centred.
+    lam : float
+        Penalty strength λ ≥ 0.
+    l1_ratio : float, default 0.5
+        Share of the L1 penalty :math:`\rho`, in [0, 1] (1: lasso, 0: ridge).
+    tol : float, default 1e-5
+        Relative KKT tolerance, as in :func:`lasso`.
+    max_iter : int, default 10000
+        Maximum number of coordinate-descent sweeps.
+    w0 : array-like of shape (p,), optional
+        Warm start.
+    precompute : {"auto", True, False}, default "auto"
+        Use the Gram matrix ``XᵀX/n``; ``"auto"`` does when ``n > p``.
+    alpha : float, optional
+        Deprecated name of ``l1_ratio`` (``DeprecationWarning``); removed in the next release.
+
+    Returns
+    -------
+    w : ndarray of shape (p,)
+        The elastic-net coefficients.
+
+    Raises
+    ------
+    ValueError
+        If ``lam < 0``, ``l1_ratio`` is outside [0, 1], or another argument is invalid.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weightdecay.linear import elastic_net
+    >>> X = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]])
+    >>> y = np.array([2.0, -2.0, 1.0, -1.0])
+    >>> # orthogonal design: soft-threshold at λρ, then shrink by s_j / (s_j + λ(1 - ρ))
+    >>> np.round(elastic_net(X, y, 0.5, l1_ratio=0.5), 6)
+    array([1.      , 0.333333])
     """
     X, y, tol, max_iter, precompute, w0 = _validate_solver_args(X, y, tol, max_iter, precompute, w0)
     lam = check_lambda(lam)
-    alpha = _check_alpha(alpha)
-    fit = _fit_path(X, y, np.array([lam]), alpha, w0, tol, max_iter, precompute, "elastic_net")
+    l1_ratio = _l1_ratio(l1_ratio, alpha, 0.5, "elastic_net")
+    _warn_if_uncentred(X, y, "elastic_net")
+    fit = _fit_path(X, y, np.array([lam]), l1_ratio, w0, tol, max_iter, precompute, "elastic_net")
     return fit.coefs[0]
 
 
@@ -854,72 +1440,161 @@ def lasso(
     .. math::  \max_j \operatorname{viol}_j(w) \le \mathrm{tol}\cdot\lVert X^\top y\rVert_\infty/n
 
     (see :func:`kkt_violation`), and emits a :class:`ConvergenceWarning` stating the
-    violation reached if ``max_iter`` sweeps were not enough.
+    violation reached if ``max_iter`` sweeps were not enough.  No intercept is fitted: on
+    clearly uncentred data an :class:`UncentredDataWarning` says so (see :class:`Lasso`).
 
     Parameters
     ----------
-    X : array (n, p)
+    X : array-like of shape (n, p)
         Design, centred (no intercept is fitted).
-    y : array (n,)
-    lam : float >= 0
-    tol : float > 0
-        Relative KKT tolerance (default ``1e-5``).
-    max_iter : int
+    y : array-like of shape (n,)
+        Response, centred.
+    lam : float
+        Penalty strength λ ≥ 0.
+    tol : float, default 1e-5
+        Relative KKT tolerance (> 0).
+    max_iter : int, default 10000
         Maximum number of sweeps over the working set.
-    w0 : array (p,), optional
+    w0 : array-like of shape (p,), optional
         Warm start.
-    precompute : "auto", bool
+    precompute : {"auto", True, False}, default "auto"
         Use the Gram matrix ``XᵀX/n`` (covariance updates); ``"auto"`` does when ``n > p``.
 
     Returns
     -------
-    w : array (p,)
+    w : ndarray of shape (p,)
+        The lasso coefficients, with exact zeros.
+
+    Raises
+    ------
+    ValueError
+        If ``lam < 0``, ``tol <= 0``, ``max_iter < 1``, ``w0`` has the wrong length or
+        ``precompute`` is not ``"auto"``, True or False.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weightdecay.linear import lasso
+    >>> X = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]])
+    >>> y = np.array([2.0, -2.0, 1.0, -1.0])
+    >>> lasso(X, y, 0.5)  # soft-thresholding of Xᵀy/n = (1, 0.5), divided by s_j = 1/2
+    array([1., 0.])
     """
     X, y, tol, max_iter, precompute, w0 = _validate_solver_args(X, y, tol, max_iter, precompute, w0)
     lam = check_lambda(lam)
+    _warn_if_uncentred(X, y, "lasso")
     fit = _fit_path(X, y, np.array([lam]), 1.0, w0, tol, max_iter, precompute, "lasso")
     return fit.coefs[0]
 
 
-def _lambda_grid(X, y, alpha, lams, n_lams, eps):
+def _lambda_grid(X, y, l1_ratio, lams, n_lams, eps):
     if lams is not None:
-        lams = check_lambdas(lams)
+        lams = check_lambda_grid(lams, "lams")
         return np.sort(lams)[::-1].copy()
     n_lams = check_positive_int(n_lams, "n_lams")
     eps = check_positive_float(eps, "eps")
     if eps >= 1:
         raise ValueError(f"eps must lie in (0, 1); got {eps}")
-    if alpha == 0:
-        raise ValueError("alpha = 0 (pure ridge) has no lambda_max: pass lams explicitly")
-    top = lambda_max(X, y, alpha)
+    if l1_ratio == 0:
+        raise ValueError("l1_ratio = 0 (pure ridge) has no lambda_max: pass lams explicitly")
+    top = lambda_max(X, y, l1_ratio)
     if top == 0:
         raise ValueError("X^T y = 0, so every solution is 0 and lambda_max = 0: pass lams explicitly")
     return np.geomspace(top, eps * top, n_lams)
 
 
+def _looks_like_a_mix(value) -> bool:
+    """A real scalar in [0, 1]: what an old positional call passed as the L1/L2 mix."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (Real, np.floating, np.integer)):
+        return False
+    return 0.0 <= float(value) <= 1.0
+
+
 def elastic_net_path(
     X,
     y,
-    alpha: float = 0.5,
     lams=None,
     *,
+    l1_ratio: float = 0.5,
     n_lams: int = 100,
     eps: float = 1e-3,
     tol: float = DEFAULT_TOL,
     max_iter: int = DEFAULT_MAX_ITER,
     precompute="auto",
+    alpha: float | None = None,
 ):
     """Elastic-net solutions along a decreasing grid of λ, warm-started (see :func:`lasso_path`).
 
-    The default grid runs from ``lambda_max(X, y, alpha) = ||Xᵀy||_∞ / (n·alpha)`` down to
-    ``eps`` times that; with ``alpha = 0`` (ridge) there is no such λ and ``lams`` must be
-    given.  Returns ``(lams, coefs)`` with ``coefs.shape == (len(lams), p)``.
+    The default grid runs from ``lambda_max(X, y, l1_ratio) = ||Xᵀy||_∞ / (n·l1_ratio)`` down
+    to ``eps`` times that; with ``l1_ratio = 0`` (ridge) there is no such λ and ``lams``
+    must be given.  ``l1_ratio`` is keyword-only: the argument order is that of
+    :func:`lasso_path` (an old call ``elastic_net_path(X, y, 0.5, lams)`` fails loudly).
+
+    Parameters
+    ----------
+    X : array-like of shape (n, p)
+        Design, centred (no intercept is fitted).
+    y : array-like of shape (n,)
+        Response, centred.
+    lams : sequence of float, optional
+        Penalty strengths λ ≥ 0 (a 1-D sequence), sorted into decreasing order; default: the
+        grid above.
+    l1_ratio : float, default 0.5
+        Share of the L1 penalty, in [0, 1] (1: lasso, 0: ridge).
+    n_lams : int, default 100
+        Length of the default grid.
+    eps : float, default 1e-3
+        Smallest λ of the default grid, relative to ``lambda_max``, in (0, 1).
+    tol : float, default 1e-5
+        Relative KKT tolerance, as in :func:`lasso`.
+    max_iter : int, default 10000
+        Maximum number of sweeps per λ.
+    precompute : {"auto", True, False}, default "auto"
+        Use the Gram matrix ``XᵀX/n``; ``"auto"`` does when ``n > p``.
+    alpha : float, optional
+        Deprecated name of ``l1_ratio`` (``DeprecationWarning``); removed in the next release.
+
+    Returns
+    -------
+    lams : ndarray of shape (L,)
+        Decreasing.
+    coefs : ndarray of shape (L, p)
+        ``coefs[k]`` solves the elastic net at ``lams[k]``.
+
+    Raises
+    ------
+    ValueError
+        If ``lams`` is not a 1-D sequence of numbers ≥ 0 (a scalar in [0, 1] gets a reminder
+        that the mix is now the keyword ``l1_ratio``), or another argument is invalid.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weightdecay.linear import elastic_net_path
+    >>> X = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]])
+    >>> y = np.array([2.0, -2.0, 1.0, -1.0])
+    >>> lams, coefs = elastic_net_path(X, y, [0.5, 2.0], l1_ratio=0.5)
+    >>> lams
+    array([2. , 0.5])
+    >>> np.round(coefs, 6)
+    array([[0.      , 0.      ],
+           [1.      , 0.333333]])
     """
     X, y, tol, max_iter, precompute, _ = _validate_solver_args(X, y, tol, max_iter, precompute)
-    alpha = _check_alpha(alpha)
-    lams = _lambda_grid(X, y, alpha, lams, n_lams, eps)
-    fit = _fit_path(X, y, lams, alpha, None, tol, max_iter, precompute, "elastic_net_path")
-    return lams, fit.coefs
+    l1_ratio = _l1_ratio(l1_ratio, alpha, 0.5, "elastic_net_path")
+    try:
+        grid = _lambda_grid(X, y, l1_ratio, lams, n_lams, eps)
+    except ValueError as exc:
+        if _looks_like_a_mix(lams):
+            raise ValueError(
+                f"{exc}.  Note: the argument order changed: the signature is elastic_net_path(X, y, "
+                f"lams=None, *, l1_ratio=0.5, ...), so the L1/L2 mix is the keyword l1_ratio; "
+                f"did you mean elastic_net_path(X, y, l1_ratio={float(lams)!r})?"
+            ) from None
+        raise
+    _warn_if_uncentred(X, y, "elastic_net_path")
+    fit = _fit_path(X, y, grid, l1_ratio, None, tol, max_iter, precompute, "elastic_net_path")
+    return grid, fit.coefs
 
 
 def lasso_path(
@@ -943,24 +1618,84 @@ def lasso_path(
     covariance (Gram) updates when ``n > p``, active-set iterations, and the sequential
     strong rule (Tibshirani et al. 2012) to skip predictors that will almost surely stay at
     0 — every discarded predictor is checked against the KKT conditions afterwards, so the
-    answer is the same as without screening.
+    answer is the same as without screening.  One :class:`UncentredDataWarning` per call on
+    clearly uncentred data.
+
+    Parameters
+    ----------
+    X : array-like of shape (n, p)
+        Design, centred (no intercept is fitted).
+    y : array-like of shape (n,)
+        Response, centred.
+    lams : sequence of float, optional
+        Penalty strengths λ ≥ 0 (a 1-D sequence); default: the grid above.
+    n_lams : int, default 100
+        Length of the default grid.
+    eps : float, default 1e-3
+        Smallest λ of the default grid, relative to ``lambda_max``, in (0, 1).
+    tol : float, default 1e-5
+        Relative KKT tolerance, as in :func:`lasso`.
+    max_iter : int, default 10000
+        Maximum number of sweeps per λ.
+    precompute : {"auto", True, False}, default "auto"
+        Use the Gram matrix ``XᵀX/n``; ``"auto"`` does when ``n > p``.
 
     Returns
     -------
-    lams : array (L,)
+    lams : ndarray of shape (L,)
         Decreasing.
-    coefs : array (L, p)
+    coefs : ndarray of shape (L, p)
         ``coefs[k]`` solves the lasso at ``lams[k]`` to KKT tolerance ``tol · lambda_max``.
+
+    Raises
+    ------
+    ValueError
+        If ``lams`` is not a 1-D sequence of finite numbers ≥ 0, ``eps`` is not in (0, 1),
+        ``Xᵀy = 0`` with no ``lams`` given, or another argument is invalid.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weightdecay.linear import lasso_path
+    >>> X = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]])
+    >>> y = np.array([2.0, -2.0, 1.0, -1.0])
+    >>> lams, coefs = lasso_path(X, y, [0.1, 1.0, 0.5])
+    >>> lams
+    array([1. , 0.5, 0.1])
+    >>> np.round(coefs, 6)
+    array([[0. , 0. ],
+           [1. , 0. ],
+           [1.8, 0.8]])
     """
     X, y, tol, max_iter, precompute, _ = _validate_solver_args(X, y, tol, max_iter, precompute)
     lams = _lambda_grid(X, y, 1.0, lams, n_lams, eps)
+    _warn_if_uncentred(X, y, "lasso_path")
     fit = _fit_path(X, y, lams, 1.0, None, tol, max_iter, precompute, "lasso_path")
     return lams, fit.coefs
 
 
 @dataclass(frozen=True)
 class PathEvent:
-    """A change of the active set between two consecutive λ of a path."""
+    """A change of the active set between two consecutive λ of a path.
+
+    Parameters
+    ----------
+    index : int
+        Position ``k`` in the path: the change happens between ``lams[k-1]`` and ``lams[k]``.
+    lam : float
+        ``lams[k]``.
+    entered : tuple of int
+        Variables that became non-zero at ``lams[k]``.
+    left : tuple of int
+        Variables that became zero at ``lams[k]``.
+
+    Examples
+    --------
+    >>> from weightdecay.linear import PathEvent
+    >>> event = PathEvent(index=3, lam=0.5, entered=(1,), left=(0,))
+    >>> event.entered, event.left
+    ((1,), (0,))
+    """
 
     index: int  # position k in the path: the change happens between lams[k-1] and lams[k]
     lam: float  # lams[k]
@@ -971,12 +1706,38 @@ class PathEvent:
 def path_events(lams, coefs) -> list[PathEvent]:
     """Where variables enter and leave the active set ``{j : w_j ≠ 0}`` along a path.
 
-    ``lams`` must be decreasing and ``coefs`` of shape ``(len(lams), p)`` (the output of
-    :func:`lasso_path`).  Returns one :class:`PathEvent` per λ at which the support differs
-    from the previous λ; the support of the first λ counts as entered.  The lasso support
-    is not monotone: variables can leave as λ decreases.
+    One :class:`PathEvent` per λ at which the support differs from the previous λ; the
+    support of the first λ counts as entered.  The lasso support is not monotone: variables
+    can leave as λ decreases.
+
+    Parameters
+    ----------
+    lams : sequence of float
+        Decreasing penalty strengths (the first output of :func:`lasso_path`).
+    coefs : array-like of shape (len(lams), p)
+        The coefficients along the path.
+
+    Returns
+    -------
+    list of PathEvent
+        In path order.
+
+    Raises
+    ------
+    ValueError
+        If ``lams`` is not decreasing or ``coefs`` does not have one row per λ.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weightdecay.linear import path_events
+    >>> coefs = np.array([[0, 0], [1.0, 0], [0.0, 2.0]])
+    >>> for e in path_events([3.0, 2.0, 1.0], coefs):
+    ...     print(e.index, e.lam, e.entered, e.left)
+    1 2.0 (0,) ()
+    2 1.0 (1,) (0,)
     """
-    lams = check_lambdas(lams)
+    lams = check_lambda_grid(lams, "lams")
     coefs = check_matrix(coefs, "coefs")
     if coefs.shape[0] != lams.size:
         raise ValueError(f"coefs must have {lams.size} rows (one per λ); got {coefs.shape[0]}")
@@ -1000,8 +1761,35 @@ def path_events(lams, coefs) -> list[PathEvent]:
 def kfold_indices(n: int, k: int = 5, rng=None) -> list[tuple[np.ndarray, np.ndarray]]:
     """Split ``range(n)`` into ``k`` folds: a list of ``(train_idx, val_idx)`` pairs.
 
-    The permutation comes from ``rng`` (a ``numpy.random.Generator`` or a seed); folds
-    differ in size by at most one.
+    The permutation comes from ``rng``; folds differ in size by at most one.
+
+    Parameters
+    ----------
+    n : int
+        Number of samples, ≥ 2.
+    k : int, default 5
+        Number of folds, in [2, n].
+    rng : numpy.random.Generator, int or None, optional
+        Source of the permutation (a seed gives the same folds every time).
+
+    Returns
+    -------
+    list of (ndarray, ndarray)
+        ``k`` pairs of sorted training and validation indices.
+
+    Raises
+    ------
+    ValueError
+        If ``n < 2``, ``k < 2`` or ``k > n``.
+
+    Examples
+    --------
+    >>> from weightdecay.linear import kfold_indices
+    >>> folds = kfold_indices(10, 3, rng=0)
+    >>> [len(val) for _, val in folds]
+    [4, 3, 3]
+    >>> sorted(int(i) for _, val in folds for i in val) == list(range(10))
+    True
     """
     n = check_positive_int(n, "n", minimum=2)
     k = check_positive_int(k, "k", minimum=2)
@@ -1019,7 +1807,34 @@ def kfold_indices(n: int, k: int = 5, rng=None) -> list[tuple[np.ndarray, np.nda
 
 @dataclass(frozen=True)
 class CVResult:
-    """Result of a k-fold cross-validation over a grid of λ."""
+    """Result of a k-fold cross-validation over a grid of λ.
+
+    Parameters
+    ----------
+    lams : ndarray of shape (L,)
+        The grid.
+    mean_mse : ndarray of shape (L,)
+        Validation mean squared error, averaged over the folds.
+    se_mse : ndarray of shape (L,)
+        Its standard error across folds.
+    fold_mse : ndarray of shape (k, L)
+        Validation mean squared error of every fold.
+    best_lam : float
+        The λ of smallest ``mean_mse``.
+    lam_1se : float
+        The largest λ whose ``mean_mse`` is within one standard error of the minimum.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weightdecay.linear import cross_validate_ridge
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((40, 3))
+    >>> y = X @ np.array([1.0, 0.0, -1.0]) + rng.standard_normal(40)
+    >>> res = cross_validate_ridge(X, y, [0.01, 0.1, 1.0], k=4)
+    >>> res.fold_mse.shape, bool(res.lam_1se >= res.best_lam)
+    ((4, 3), True)
+    """
 
     lams: np.ndarray
     mean_mse: np.ndarray  # (L,)
@@ -1043,21 +1858,57 @@ def cross_validate_ridge(X, y, lams, k: int = 5, rng=0, *, standardize_folds: bo
     """k-fold cross-validated mean squared error of ridge for every λ in ``lams``.
 
     In each fold the training part is standardised (:func:`standardize`), the ridge path is
-    fitted on it with :func:`ridge_path`, and the validation part is predicted with the
-    training statistics (intercept included), so no information leaks from the validation
-    fold.  Returns a :class:`CVResult`; ``best_lam`` minimises the mean validation MSE.
+    fitted on it (one SVD, as :func:`ridge_path`), and the validation part is predicted with
+    the training statistics (intercept included), so no information leaks from the
+    validation fold.  ``best_lam`` of the result minimises the mean validation MSE.
+
+    Parameters
+    ----------
+    X : array-like of shape (n, p)
+        Design, in original units.
+    y : array-like of shape (n,)
+        Response, in original units.
+    lams : sequence of float
+        Penalty strengths λ ≥ 0.
+    k : int, default 5
+        Number of folds.
+    rng : numpy.random.Generator, int or None, default 0
+        Source of the fold permutation (see :func:`kfold_indices`).
+    standardize_folds : bool, default True
+        Standardise each training fold; ``False`` fits the raw data through the origin.
+
+    Returns
+    -------
+    CVResult
+        Fold and mean validation errors for every λ, the best λ and the one-SE λ.
+
+    Raises
+    ------
+    ValueError
+        If ``lams`` is invalid or ``k`` is not in [2, n].
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weightdecay.linear import cross_validate_ridge
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(5.0, 2.0, size=(60, 4))  # uncentred: each fold is standardised
+    >>> y = 10 + X @ np.array([1.0, 0.5, 0.0, 0.0]) + rng.standard_normal(60)
+    >>> res = cross_validate_ridge(X, y, [1e-3, 1e-1, 10.0], k=5)
+    >>> res.mean_mse.shape, res.best_lam < 10.0
+    ((3,), True)
     """
     X, y = check_X_y(X, y)
-    lams = check_lambdas(lams)
+    lams = check_lambda_grid(lams, "lams", allow_scalar=True)
     folds = kfold_indices(X.shape[0], k, rng)
     fold_mse = np.empty((len(folds), lams.size))
     for i, (tr, va) in enumerate(folds):
         if standardize_folds:
             Xtr, ytr, st = standardize(X[tr], y[tr])
-            W = ridge_path(Xtr, ytr, lams)
+            W = _ridge_svd(Xtr, ytr, lams)
             pred = st.transform(X[va]) @ W.T + st.y_mean
         else:
-            W = ridge_path(X[tr], y[tr], lams)
+            W = _ridge_svd(X[tr], y[tr], lams)
             pred = X[va] @ W.T
         fold_mse[i] = np.mean((y[va][:, None] - pred) ** 2, axis=0)
     return _summarise_cv(lams, fold_mse)
@@ -1070,39 +1921,89 @@ def cross_validate_lasso(
     k: int = 5,
     rng=0,
     *,
-    alpha: float = 1.0,
+    l1_ratio: float = 1.0,
     n_lams: int = 100,
     eps: float = 1e-3,
     standardize_folds: bool = True,
     tol: float = DEFAULT_TOL,
     max_iter: int = DEFAULT_MAX_ITER,
+    alpha: float | None = None,
 ) -> CVResult:
     """k-fold cross-validated mean squared error of the lasso (elastic net) along a λ grid.
 
     The grid is shared by all folds: ``lams`` if given, else ``n_lams`` values log-spaced
     from ``lambda_max`` of the whole (standardised) data down to ``eps`` times it.  In each
-    fold the training part is standardised, the path is fitted with :func:`lasso_path`
-    (:func:`elastic_net_path` for ``alpha < 1``), and the validation part is predicted with
-    the training statistics, as in :func:`cross_validate_ridge`.  Returns a
-    :class:`CVResult`; ``lam_1se`` is the largest λ within one standard error of the
-    minimum, the usual sparser choice.
+    fold the training part is standardised, the path is fitted as by :func:`lasso_path`
+    (:func:`elastic_net_path` for ``l1_ratio < 1``), and the validation part is predicted
+    with the training statistics, as in :func:`cross_validate_ridge`.  ``lam_1se`` of the
+    result is the largest λ within one standard error of the minimum, the usual sparser
+    choice.
+
+    Parameters
+    ----------
+    X : array-like of shape (n, p)
+        Design, in original units.
+    y : array-like of shape (n,)
+        Response, in original units.
+    lams : sequence of float, optional
+        Penalty strengths λ ≥ 0, sorted into decreasing order; default: the grid above.
+    k : int, default 5
+        Number of folds.
+    rng : numpy.random.Generator, int or None, default 0
+        Source of the fold permutation (see :func:`kfold_indices`).
+    l1_ratio : float, default 1.0
+        Share of the L1 penalty, in [0, 1] (1: lasso).
+    n_lams : int, default 100
+        Length of the default grid.
+    eps : float, default 1e-3
+        Smallest λ of the default grid, relative to ``lambda_max``.
+    standardize_folds : bool, default True
+        Standardise each training fold; ``False`` fits the raw data through the origin.
+    tol : float, default 1e-5
+        Relative KKT tolerance of the solver.
+    max_iter : int, default 10000
+        Maximum number of sweeps per λ.
+    alpha : float, optional
+        Deprecated name of ``l1_ratio`` (``DeprecationWarning``); removed in the next release.
+
+    Returns
+    -------
+    CVResult
+        Fold and mean validation errors for every λ (decreasing), the best λ and the
+        one-SE λ.
+
+    Raises
+    ------
+    ValueError
+        If ``lams``, ``l1_ratio``, ``k`` or a solver setting is invalid.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weightdecay.linear import cross_validate_lasso
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.standard_normal((60, 5))
+    >>> y = 3 * X[:, 0] + rng.standard_normal(60)
+    >>> res = cross_validate_lasso(X, y, k=3, n_lams=10)
+    >>> res.fold_mse.shape, bool(res.mean_mse.min() < 0.5 * res.mean_mse[0])
+    ((3, 10), True)
     """
-    X, y = check_X_y(X, y)
-    alpha = _check_alpha(alpha)
+    X, y, tol, max_iter, _, _ = _validate_solver_args(X, y, tol, max_iter, "auto")
+    l1_ratio = _l1_ratio(l1_ratio, alpha, 1.0, "cross_validate_lasso")
     if lams is None:
         Xs, ys = (standardize(X, y)[:2]) if standardize_folds else (X, y)
-        lams = _lambda_grid(Xs, ys, alpha, None, n_lams, eps)
+        lams = _lambda_grid(Xs, ys, l1_ratio, None, n_lams, eps)
     else:
-        lams = _lambda_grid(X, y, alpha, lams, n_lams, eps)
+        lams = _lambda_grid(X, y, l1_ratio, lams, n_lams, eps)
     folds = kfold_indices(X.shape[0], k, rng)
     fold_mse = np.empty((len(folds), lams.size))
     for i, (tr, va) in enumerate(folds):
         if standardize_folds:
             Xtr, ytr, st = standardize(X[tr], y[tr])
-            _, W = elastic_net_path(Xtr, ytr, alpha, lams, tol=tol, max_iter=max_iter)
+            W = _fit_path(Xtr, ytr, lams, l1_ratio, None, tol, max_iter, "auto", "cross_validate_lasso").coefs
             pred = st.transform(X[va]) @ W.T + st.y_mean
         else:
-            _, W = elastic_net_path(X[tr], y[tr], alpha, lams, tol=tol, max_iter=max_iter)
+            W = _fit_path(X[tr], y[tr], lams, l1_ratio, None, tol, max_iter, "auto", "cross_validate_lasso").coefs
             pred = X[va] @ W.T
         fold_mse[i] = np.mean((y[va][:, None] - pred) ** 2, axis=0)
     return _summarise_cv(lams, fold_mse)
@@ -1127,6 +2028,39 @@ def adversarial_squared_loss(X, y, w, eps, norm: str = "l2") -> float:
     (:math:`u = w/\lVert w\rVert_2`, resp. :math:`u = \operatorname{sign}(w)`), by Hölder's
     inequality.  So adversarial training of a linear model is itself a norm-penalised
     regression: robustness and weight penalties work together, not against each other.
+
+    Parameters
+    ----------
+    X : array-like of shape (n, p)
+        Inputs.
+    y : array-like of shape (n,)
+        Targets.
+    w : array-like of shape (p,)
+        Weights of the linear model.
+    eps : float
+        Radius ε ≥ 0 of the perturbation ball.
+    norm : {"l2", "linf"}, default "l2"
+        Norm of the perturbations.
+
+    Returns
+    -------
+    float
+        The worst-case loss.
+
+    Raises
+    ------
+    ValueError
+        If ``eps < 0``, ``norm`` is not ``"l2"`` or ``"linf"``, or the shapes do not match.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weightdecay.linear import adversarial_squared_loss
+    >>> X, y, w = np.array([[1.0, 0.0]]), np.array([1.0]), np.array([1.0, -1.0])
+    >>> adversarial_squared_loss(X, y, w, 0.5, "linf")  # (0 + 0.5 * ||w||_1)^2 / 2
+    0.5
+    >>> adversarial_squared_loss(X, y, w, 0.0)  # no perturbation: the plain loss
+    0.0
     """
     X, y = check_X_y(X, y)
     w = check_vector(w, "w", size=X.shape[1])

@@ -58,6 +58,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .progress import progress_bar
 from .stats import mean_se
 from .validation import (
     check_lambda,
@@ -153,6 +154,22 @@ def single_thread():
     The book's networks are tiny: one thread is as fast as several, is not slowed down by
     other processes competing for the cores, and gives the same floating-point reductions
     on every machine, whatever its number of cores.
+
+    Yields
+    ------
+    None
+        The block runs with ``torch.get_num_threads() == 1``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> import weightdecay as wd
+    >>> before = torch.get_num_threads()
+    >>> with wd.optim.single_thread():
+    ...     print(torch.get_num_threads())
+    1
+    >>> torch.get_num_threads() == before
+    True
     """
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
@@ -185,7 +202,27 @@ _EMBEDDINGS = (nn.Embedding, nn.EmbeddingBag)
 
 @dataclass(frozen=True)
 class ParamDecision:
-    """Whether one parameter is decayed, and why."""
+    """Whether one parameter is decayed, and why (one entry of :func:`decay_decisions`).
+
+    Parameters
+    ----------
+    name : str
+        The parameter's full name, as ``model.named_parameters()`` gives it.
+    shape : tuple of int
+        Its shape.
+    decay : bool
+        ``True`` if weight decay applies to it.
+    reason : str
+        The rule of :func:`decay_decisions` that decided, e.g. ``"bias"`` or
+        ``"weight matrix or kernel"``.
+
+    Examples
+    --------
+    >>> from torch import nn
+    >>> import weightdecay as wd
+    >>> wd.optim.decay_decisions(nn.Linear(3, 2))[0]
+    ParamDecision(name='weight', shape=(2, 3), decay=True, reason='weight matrix or kernel')
+    """
 
     name: str
     shape: tuple[int, ...]
@@ -264,11 +301,41 @@ def decay_decisions(
     Parameters with ``requires_grad=False`` are left out; a parameter shared by several
     modules appears once.
 
+    Parameters
+    ----------
+    model : nn.Module
+        The model whose parameters are classified.
+    decay_embeddings : bool, default False
+        Decay the tables of ``nn.Embedding`` and ``nn.EmbeddingBag`` layers.
+    exclude : str or iterable of str, default ()
+        Shell-style name patterns of parameters never to decay.
+
+    Returns
+    -------
+    list of ParamDecision
+        One entry per trainable parameter, in ``model.named_parameters()`` order.
+
     Raises
     ------
     ValueError
         If ``model`` is not a module, or an ``exclude`` pattern matches no parameter (a typo
         would otherwise silently decay what it meant to exclude).
+
+    Examples
+    --------
+    >>> from torch import nn
+    >>> import weightdecay as wd
+    >>> model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 2))
+    >>> for d in wd.optim.decay_decisions(model):
+    ...     print(d.name, d.decay, d.reason)
+    0.weight True weight matrix or kernel
+    0.bias False bias
+    1.weight False normalisation layer
+    1.bias False normalisation layer
+    2.weight True weight matrix or kernel
+    2.bias False bias
+    >>> [d.decay for d in wd.optim.decay_decisions(model, exclude="2.*")]
+    [True, False, False, False, False, False]
     """
     _check_module(model)
     patterns = _check_patterns(exclude)
@@ -313,6 +380,39 @@ def decay_param_groups(
     optimiser makes of it: the L2-penalty coefficient :math:`\lambda` for ``SGD`` and
     ``Adam`` (the gradient :math:`\lambda w` is added to the data gradient), the decoupled
     rate for ``AdamW`` (:math:`w \leftarrow (1-\eta\lambda)w` before the Adam step).
+
+    Parameters
+    ----------
+    model : nn.Module
+        The model whose trainable parameters are split.
+    weight_decay : float
+        The ``weight_decay`` of the decayed group, :math:`\ge 0`.
+    decay_embeddings : bool, default False
+        Put embedding tables in the decayed group.
+    exclude : str or iterable of str, default ()
+        Shell-style name patterns of parameters to keep out of the decayed group.
+
+    Returns
+    -------
+    list of dict
+        ``[decayed group, undecayed group]``, each with keys ``"params"`` and
+        ``"weight_decay"``.
+
+    Raises
+    ------
+    ValueError
+        If ``weight_decay`` is negative or not finite, or as :func:`decay_decisions`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> import weightdecay as wd
+    >>> model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Linear(4, 2))
+    >>> groups = wd.optim.decay_param_groups(model, 1e-2)
+    >>> [len(g["params"]) for g in groups], [g["weight_decay"] for g in groups]
+    ([2, 4], [0.01, 0.0])
+    >>> optimizer = torch.optim.AdamW(groups, lr=1e-3)
     """
     weight_decay = check_lambda(weight_decay, "weight_decay")
     decay, no_decay = _split_parameters(model, decay_embeddings, exclude)
@@ -337,6 +437,42 @@ def l2_penalty(
     ``loss + l2_penalty(model, λ)`` takes the same steps as
     ``SGD(decay_param_groups(model, λ))`` on ``loss``.  Returns a scalar tensor that is part
     of the autograd graph (use it as ``penalty=`` of :func:`weightdecay.training.train`).
+
+    Parameters
+    ----------
+    model : nn.Module
+        The model.
+    lam : float
+        The book's :math:`\lambda \ge 0`.
+    decay_embeddings : bool, default False
+        Include embedding tables, as in :func:`decay_param_groups`.
+    exclude : str or iterable of str, default ()
+        Name patterns left out, as in :func:`decay_param_groups`.
+
+    Returns
+    -------
+    torch.Tensor
+        A scalar; zero (on the model's device) when no parameter is decayed.
+
+    Raises
+    ------
+    ValueError
+        If ``lam`` is negative or not finite, or as :func:`decay_decisions`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from torch import nn
+    >>> import weightdecay as wd
+    >>> model = nn.Linear(2, 1)
+    >>> with torch.no_grad():
+    ...     _ = model.weight.fill_(1.0)
+    >>> penalty = wd.optim.l2_penalty(model, 0.1)  # 0.1 / 2 * (1 + 1); the bias is not penalised
+    >>> print(round(float(penalty.detach()), 4))
+    0.1
+    >>> penalty.backward()
+    >>> model.weight.grad  # lambda * W
+    tensor([[0.1000, 0.1000]])
     """
     lam = check_lambda(lam)
     decay, _ = _split_parameters(model, decay_embeddings, exclude)
@@ -379,6 +515,41 @@ class SGDL2(_Reference):
     gradient is amplified by the same factor, so the fixed points are those of
     :math:`f + \frac\lambda2\lVert w\rVert^2` for every :math:`\mu`
     (:func:`stationary_l2_coefficient`).
+
+    Parameters
+    ----------
+    params : iterable
+        Parameters or param groups (e.g. :func:`decay_param_groups`).
+    lr : float
+        The learning rate :math:`\eta > 0`.
+    momentum : float, default 0
+        :math:`\mu` in :math:`[0, 1)`.
+    weight_decay : float, default 0
+        The L2 coefficient :math:`\lambda \ge 0` (a group's own ``weight_decay`` wins).
+
+    Raises
+    ------
+    ValueError
+        If ``lr``, ``momentum`` or ``weight_decay`` is out of range.
+
+    Examples
+    --------
+    One step from rest: :math:`b_1 = g_1`, so :math:`w_1 = w_0 - \eta(\nabla f + \lambda w_0)`.
+
+    >>> import torch
+    >>> from torch import nn
+    >>> import weightdecay as wd
+    >>> _ = torch.manual_seed(0)
+    >>> model = nn.Linear(3, 1)
+    >>> w0 = model.weight.detach().clone()
+    >>> opt = wd.optim.SGDL2(model.parameters(), lr=0.1, momentum=0.9, weight_decay=0.01)
+    >>> model(torch.randn(8, 3)).pow(2).mean().backward()
+    >>> opt.step()
+    >>> g = model.weight.grad
+    >>> model.weight.shape
+    torch.Size([1, 3])
+    >>> bool(torch.allclose(model.weight, w0 - 0.1 * (g + 0.01 * w0)))
+    True
     """
 
     def __init__(self, params, lr: float, momentum: float = 0.0, weight_decay: float = 0.0):
@@ -421,6 +592,40 @@ class SGDW(_Reference):
     :math:`1/(1-\mu)` and the decay is not, so the fixed points satisfy
     :math:`\nabla f(w) + \lambda(1-\mu)w = 0`: an L2 penalty of :math:`\lambda(1-\mu)`, weaker
     relative to the data gradient (:func:`stationary_l2_coefficient`).
+
+    Parameters
+    ----------
+    params : iterable
+        Parameters or param groups (e.g. :func:`decay_param_groups`).
+    lr : float
+        The learning rate :math:`\eta > 0`.
+    momentum : float, default 0
+        :math:`\mu` in :math:`[0, 1)`.
+    weight_decay : float, default 0
+        The decoupled rate :math:`\lambda \ge 0` (shrink factor :math:`1-\eta\lambda`
+        per step; a group's own ``weight_decay`` wins).
+
+    Raises
+    ------
+    ValueError
+        If ``lr``, ``momentum`` or ``weight_decay`` is out of range.
+
+    Examples
+    --------
+    One step from rest: :math:`w_1 = (1-\eta\lambda)w_0 - \eta\nabla f(w_0)`.
+
+    >>> import torch
+    >>> from torch import nn
+    >>> import weightdecay as wd
+    >>> _ = torch.manual_seed(0)
+    >>> model = nn.Linear(3, 1)
+    >>> w0 = model.weight.detach().clone()
+    >>> opt = wd.optim.SGDW(model.parameters(), lr=0.1, momentum=0.9, weight_decay=0.01)
+    >>> model(torch.randn(8, 3)).pow(2).mean().backward()
+    >>> opt.step()
+    >>> g = model.weight.grad
+    >>> bool(torch.allclose(model.weight, (1 - 0.1 * 0.01) * w0 - 0.1 * g))
+    True
     """
 
     def __init__(self, params, lr: float, momentum: float = 0.0, weight_decay: float = 0.0):
@@ -482,6 +687,41 @@ class AdamL2(_AdamBase):
     whose gradients are large is barely decayed, and a weight with no data gradient moves
     towards 0 by about :math:`\eta` per step whatever :math:`\lambda` is: this is not weight
     decay.
+
+    Parameters
+    ----------
+    params : iterable
+        Parameters or param groups (e.g. :func:`decay_param_groups`).
+    lr : float, default 1e-3
+        The learning rate :math:`\eta > 0`.
+    betas : tuple of float, default (0.9, 0.999)
+        :math:`(\beta_1, \beta_2)`, each in :math:`[0, 1)`.
+    eps : float, default 1e-8
+        :math:`\epsilon > 0`.
+    weight_decay : float, default 0
+        The L2 coefficient :math:`\lambda \ge 0` (a group's own ``weight_decay`` wins).
+
+    Raises
+    ------
+    ValueError
+        If ``lr``, ``betas``, ``eps`` or ``weight_decay`` is out of range.
+
+    Examples
+    --------
+    Adam's first step is :math:`\eta` times the sign of the gradient, penalty included:
+
+    >>> import torch
+    >>> from torch import nn
+    >>> import weightdecay as wd
+    >>> _ = torch.manual_seed(0)
+    >>> model = nn.Linear(3, 1)
+    >>> w0 = model.weight.detach().clone()
+    >>> opt = wd.optim.AdamL2(model.parameters(), lr=0.1, weight_decay=0.01)
+    >>> model(torch.randn(8, 3)).pow(2).mean().backward()
+    >>> opt.step()
+    >>> g = model.weight.grad + 0.01 * w0
+    >>> bool(torch.allclose(model.weight, w0 - 0.1 * torch.sign(g)))
+    True
     """
 
     @torch.no_grad()
@@ -510,6 +750,42 @@ class AdamW(_AdamBase):
 
     Every weight shrinks by the same factor :math:`1-\eta\lambda` per step, whatever its
     gradient history; with no data gradient :math:`w_t = (1-\eta\lambda)^t w_0`.
+
+    Parameters
+    ----------
+    params : iterable
+        Parameters or param groups (e.g. :func:`decay_param_groups`).
+    lr : float, default 1e-3
+        The learning rate :math:`\eta > 0`.
+    betas : tuple of float, default (0.9, 0.999)
+        :math:`(\beta_1, \beta_2)`, each in :math:`[0, 1)`.
+    eps : float, default 1e-8
+        :math:`\epsilon > 0`.
+    weight_decay : float, default 0
+        The decoupled rate :math:`\lambda \ge 0` (a group's own ``weight_decay`` wins).
+
+    Raises
+    ------
+    ValueError
+        If ``lr``, ``betas``, ``eps`` or ``weight_decay`` is out of range.
+
+    Examples
+    --------
+    The first step shrinks the weights, then moves them by :math:`\eta` times the sign of the
+    data gradient:
+
+    >>> import torch
+    >>> from torch import nn
+    >>> import weightdecay as wd
+    >>> _ = torch.manual_seed(0)
+    >>> model = nn.Linear(3, 1)
+    >>> w0 = model.weight.detach().clone()
+    >>> opt = wd.optim.AdamW(model.parameters(), lr=0.1, weight_decay=0.01)
+    >>> model(torch.randn(8, 3)).pow(2).mean().backward()
+    >>> opt.step()
+    >>> g = model.weight.grad
+    >>> bool(torch.allclose(model.weight, (1 - 0.1 * 0.01) * w0 - 0.1 * torch.sign(g)))
+    True
     """
 
     @torch.no_grad()
@@ -536,6 +812,40 @@ def make_optimizer(method: str, params, *, lr: float, momentum: float = 0.9) -> 
     The ``weight_decay`` of each group (see :func:`decay_param_groups`) is given to the
     optimiser as it is; a plain list of parameters gets no decay (not even ``AdamW``'s
     default of 0.01).
+
+    Parameters
+    ----------
+    method : {"SGD+L2", "SGDW", "Adam+L2", "AdamW"}
+        One of :data:`METHODS`.
+    params : iterable
+        Parameters or param groups.
+    lr : float
+        The learning rate.
+    momentum : float, default 0.9
+        Momentum of the SGD methods.
+
+    Returns
+    -------
+    torch.optim.Optimizer
+        The optimiser.
+
+    Raises
+    ------
+    ValueError
+        If ``method`` is not one of :data:`METHODS`, or ``lr`` or ``momentum`` is out of range.
+
+    Examples
+    --------
+    >>> from torch import nn
+    >>> import weightdecay as wd
+    >>> model = nn.Linear(3, 1)
+    >>> for method in wd.optim.METHODS:
+    ...     groups = wd.optim.decay_param_groups(model, 0.1)
+    ...     print(method, type(wd.optim.make_optimizer(method, groups, lr=0.1)).__name__)
+    SGD+L2 SGD
+    SGDW SGDW
+    Adam+L2 Adam
+    AdamW AdamW
     """
     lr = _check_lr(lr)
     momentum = check_probability(momentum, "momentum")
@@ -576,6 +886,34 @@ def stationary_l2_coefficient(method: str, weight_decay: float, *, momentum: flo
     :math:`\lambda(\sqrt{\hat v_j}+\epsilon)` that depends on the gradient history, so it
     raises ``ValueError``.  So SGD+L2 with :math:`\lambda` and SGDW with
     :math:`\lambda/(1-\mu)` have the same fixed points.
+
+    Parameters
+    ----------
+    method : {"SGD+L2", "SGDW", "Adam+L2"}
+        One of :data:`METHODS` other than ``"AdamW"``.
+    weight_decay : float
+        The optimiser's ``weight_decay`` :math:`\lambda \ge 0`.
+    momentum : float, default 0
+        :math:`\mu` in :math:`[0, 1)`.
+
+    Returns
+    -------
+    float
+        The book's :math:`\lambda` of the objective with the same fixed points.
+
+    Raises
+    ------
+    ValueError
+        If ``method`` is ``"AdamW"`` or unknown, or ``weight_decay`` or ``momentum`` is out
+        of range.
+
+    Examples
+    --------
+    >>> import weightdecay as wd
+    >>> print(round(wd.optim.stationary_l2_coefficient("SGDW", 0.03, momentum=0.9), 6))
+    0.003
+    >>> wd.optim.stationary_l2_coefficient("SGD+L2", 0.003, momentum=0.9)
+    0.003
     """
     weight_decay = check_lambda(weight_decay, "weight_decay")
     momentum = check_probability(momentum, "momentum")
@@ -604,6 +942,43 @@ def decay_only_trajectory(
 
     ``optimizer_factory`` receives the list of parameters, e.g.
     ``lambda p: AdamW(p, lr=1e-2, weight_decay=0.1)``.
+
+    Parameters
+    ----------
+    optimizer_factory : callable
+        Builds the optimiser from a list of parameters.
+    w0 : array_like
+        The initial weights (any shape), finite.
+    steps : int
+        Number of steps, :math:`\ge 0`.
+
+    Returns
+    -------
+    ndarray
+        Shape ``(steps + 1, *w0.shape)``, float64.
+
+    Raises
+    ------
+    ValueError
+        If ``steps`` is negative or ``w0`` is not finite.
+
+    Examples
+    --------
+    Decoupled decay is geometric; Adam with a penalty moves by about :math:`\eta` per step:
+
+    >>> import weightdecay as wd
+    >>> traj = wd.optim.decay_only_trajectory(
+    ...     lambda p: wd.optim.AdamW(p, lr=0.1, weight_decay=0.5), [1.0, -2.0], 3
+    ... )
+    >>> traj.shape
+    (4, 2)
+    >>> traj[:, 0].round(4).tolist()  # 0.95 ** t
+    [1.0, 0.95, 0.9025, 0.8574]
+    >>> traj = wd.optim.decay_only_trajectory(
+    ...     lambda p: wd.optim.AdamL2(p, lr=0.1, weight_decay=0.5), [1.0, -2.0], 3
+    ... )
+    >>> traj[:, 0].round(1).tolist()
+    [1.0, 0.9, 0.8, 0.7]
     """
     steps = check_positive_int(steps, "steps", minimum=0)
     w = torch.nn.Parameter(torch.as_tensor(np.asarray(w0, dtype=np.float64)).clone())
@@ -622,12 +997,40 @@ def decay_only_trajectory(
 # 3. BatchNorm, scale invariance and the effective learning rate
 # ---------------------------------------------------------------------------
 def bn_mlp(in_features: int, hidden: Sequence[int], out_features: int, *, eps: float = 1e-5) -> nn.Sequential:
-    """An MLP ``Linear(bias=False) → BatchNorm1d → ReLU → … → Linear``.
+    r"""An MLP ``Linear(bias=False) → BatchNorm1d → ReLU → … → Linear``.
 
     Every hidden ``Linear`` weight is followed by BatchNorm and is therefore
     scale-invariant (in training mode); the output layer is a plain ``Linear``.  ``eps`` is
-    BatchNorm's :math:`\\epsilon` in :math:`(z-\\mu)/\\sqrt{\\sigma^2+\\epsilon}`; it breaks the
-    invariance slightly when :math:`\\sigma^2` is not much larger than it.
+    BatchNorm's :math:`\epsilon` in :math:`(z-\mu)/\sqrt{\sigma^2+\epsilon}`; it breaks the
+    invariance slightly when :math:`\sigma^2` is not much larger than it.
+
+    Parameters
+    ----------
+    in_features : int
+        Input width.
+    hidden : sequence of int
+        Widths of the hidden layers (possibly none).
+    out_features : int
+        Output width.
+    eps : float, default 1e-5
+        BatchNorm's :math:`\epsilon > 0`.
+
+    Returns
+    -------
+    nn.Sequential
+        The model, with PyTorch's default initialisation.
+
+    Raises
+    ------
+    ValueError
+        If a width is not a positive integer or ``eps`` is not positive.
+
+    Examples
+    --------
+    >>> import weightdecay as wd
+    >>> model = wd.optim.bn_mlp(40, [64, 64], 10)
+    >>> [type(layer).__name__ for layer in model]
+    ['Linear', 'BatchNorm1d', 'ReLU', 'Linear', 'BatchNorm1d', 'ReLU', 'Linear']
     """
     in_features = check_positive_int(in_features, "in_features")
     out_features = check_positive_int(out_features, "out_features")
@@ -653,6 +1056,27 @@ def scale_invariant_parameters(model: nn.Module) -> list[str]:
     batch mean and divides by the batch standard deviation, so scaling the weight by
     :math:`c > 0` changes nothing downstream; a bias in between is removed by the
     centring).  Other architectures must name their invariant weights themselves.
+
+    Parameters
+    ----------
+    model : nn.Module
+        The model.
+
+    Returns
+    -------
+    list of str
+        Parameter names, in ``model.modules()`` order.
+
+    Raises
+    ------
+    ValueError
+        If ``model`` is not a module.
+
+    Examples
+    --------
+    >>> import weightdecay as wd
+    >>> wd.optim.scale_invariant_parameters(wd.optim.bn_mlp(40, [64, 64], 10))
+    ['0.weight', '3.weight']
     """
     _check_module(model)
     names = {id(p): n for n, p in model.named_parameters()}
@@ -679,6 +1103,30 @@ def effective_lr(lr: float, weight) -> float:
     vector :math:`\hat w = w/\lVert w\rVert` is :math:`\lVert w\rVert\,\nabla f(w)`.  So
     the direction :math:`\hat w` moves as if by SGD on the unit sphere with learning rate
     :math:`\eta/\lVert w\rVert^2` (to first order in the step).
+
+    Parameters
+    ----------
+    lr : float
+        The learning rate :math:`\eta \ge 0`.
+    weight : array_like or torch.Tensor
+        The weight :math:`w`, non-zero and finite.
+
+    Returns
+    -------
+    float
+        :math:`\eta/\lVert w\rVert_2^2`.
+
+    Raises
+    ------
+    ValueError
+        If ``lr`` is negative or ``weight`` is zero or not finite.
+
+    Examples
+    --------
+    >>> import torch
+    >>> import weightdecay as wd
+    >>> print(wd.optim.effective_lr(0.1, 2 * torch.ones(2, 2)))  # 0.1 / 16
+    0.00625
     """
     lr = check_positive_float(lr, "lr", allow_zero=True)
     w = torch.as_tensor(weight).detach()
@@ -702,6 +1150,37 @@ class EffectiveLearningRate:
     (matrices and kernels).  :math:`\eta/\lVert w\rVert^2` is *the* effective learning
     rate of SGD for scale-invariant weights (:func:`scale_invariant_parameters`); for other
     weights it is only recorded for comparison.
+
+    Parameters
+    ----------
+    optimizer : torch.optim.Optimizer
+        The optimiser that trains the model; :math:`\eta` is read from it every epoch.
+    names : str or sequence of str, optional
+        The parameters to watch (default: the decayed ones).
+
+    Attributes
+    ----------
+    names : list of str or None
+        The watched parameters (filled in at the first epoch when not given).
+
+    Raises
+    ------
+    ValueError
+        If ``optimizer`` is not an optimiser or ``names`` is empty or not strings.
+
+    Examples
+    --------
+    >>> import torch
+    >>> import weightdecay as wd
+    >>> model = wd.optim.bn_mlp(4, [8], 3)
+    >>> callback = wd.optim.EffectiveLearningRate(torch.optim.SGD(model.parameters(), lr=0.1))
+    >>> logs = {}
+    >>> callback.on_epoch_end(0, model, logs)
+    False
+    >>> sorted(logs)
+    ['eff_lr/0.weight', 'eff_lr/3.weight', 'norm/0.weight', 'norm/3.weight']
+    >>> bool(abs(logs["eff_lr/0.weight"] - 0.1 / logs["norm/0.weight"] ** 2) < 1e-12)
+    True
     """
 
     def __init__(self, optimizer: torch.optim.Optimizer, names: Sequence[str] | None = None):
@@ -721,6 +1200,22 @@ class EffectiveLearningRate:
         raise ValueError("a watched parameter is not optimised by the callback's optimizer")
 
     def on_epoch_end(self, epoch: int, model: nn.Module, logs: dict) -> bool:
+        """Add the norm and the effective learning rate of every watched weight to ``logs``.
+
+        Parameters
+        ----------
+        epoch : int
+            The epoch that ended (unused).
+        model : nn.Module
+            The model being trained.
+        logs : dict
+            The epoch's logs, updated in place.
+
+        Returns
+        -------
+        bool
+            Always ``False``: never asks to stop training.
+        """
         params = dict(model.named_parameters())
         names = self.names
         if names is None:
@@ -752,6 +1247,34 @@ class ScaleInvariance:
     :math:`\lVert c_i\nabla f(c_i w) - \nabla f(w)\rVert / \lVert\nabla f(w)\rVert` (0), and
     ``cosine`` is :math:`\langle w, \nabla f(w)\rangle / (\lVert w\rVert\lVert\nabla f(w)\rVert)`
     (0).
+
+    Parameters
+    ----------
+    name : str
+        The parameter checked.
+    loss_at_w : float
+        :math:`f(w)`.
+    scales : ndarray
+        The factors :math:`c_i`.
+    loss : ndarray
+        :math:`f(c_i w)`, one per scale.
+    grad_ratio : ndarray
+        :math:`c_i\lVert\nabla f(c_i w)\rVert / \lVert\nabla f(w)\rVert`, one per scale.
+    grad_error : ndarray
+        :math:`\lVert c_i\nabla f(c_i w) - \nabla f(w)\rVert / \lVert\nabla f(w)\rVert`, one per
+        scale.
+    cosine : float
+        The cosine between :math:`w` and :math:`\nabla f(w)`.
+
+    Examples
+    --------
+    >>> import torch
+    >>> import weightdecay as wd
+    >>> _ = torch.manual_seed(0)
+    >>> X, y = torch.randn(16, 4), torch.arange(16) % 3
+    >>> check = wd.optim.scale_invariance(wd.optim.bn_mlp(4, [8], 3), "0.weight", (X, y), scales=[0.5, 2.0])
+    >>> check.name, check.loss.shape, check.grad_ratio.shape
+    ('0.weight', (2,), (2,))
     """
 
     name: str
@@ -772,6 +1295,47 @@ def scale_invariance(model: nn.Module, name: str, data, scales=(0.1, 0.5, 2.0, 1
     identities follow from :math:`f(cw) = f(w)` by differentiating with respect to
     :math:`w` (the gradient identity) and with respect to :math:`c` at :math:`c = 1`
     (orthogonality).
+
+    Parameters
+    ----------
+    model : nn.Module
+        The model (not modified).
+    name : str
+        The parameter :math:`w`, e.g. one of :func:`scale_invariant_parameters`.
+    data : pair (X, y)
+        One mini-batch.
+    scales : sequence of float, default (0.1, 0.5, 2.0, 10.0)
+        The factors :math:`c > 0`.
+    loss_fn : callable, optional
+        ``loss_fn(output, y)``; default cross-entropy.
+
+    Returns
+    -------
+    ScaleInvariance
+        The losses, gradient ratios and errors, and the cosine.
+
+    Raises
+    ------
+    ValueError
+        If ``model`` is not a module, ``name`` is not one of its parameters, or a scale is
+        not positive.
+
+    Examples
+    --------
+    With BatchNorm's :math:`\epsilon` negligible the three identities hold to float32
+    rounding:
+
+    >>> import numpy as np
+    >>> import torch
+    >>> import weightdecay as wd
+    >>> _ = torch.manual_seed(0)
+    >>> X, y = torch.randn(16, 4), torch.arange(16) % 3
+    >>> model = wd.optim.bn_mlp(4, [8], 3, eps=1e-10)
+    >>> check = wd.optim.scale_invariance(model, "0.weight", (X, y))
+    >>> bool(np.abs(check.loss - check.loss_at_w).max() < 1e-4)
+    True
+    >>> bool(np.abs(check.grad_ratio - 1).max() < 1e-4), bool(abs(check.cosine) < 1e-4)
+    (True, True)
     """
     from .training import as_tensors
 
@@ -848,6 +1412,42 @@ class ExponentialLREquivalence:
     * ``norm_ratio[e, k]`` — :math:`\lVert\tilde w_k\rVert/\lVert w_k\rVert` for every
       scale-invariant weight :math:`k`; the identity predicts ``predicted_ratio[e]`` =
       :math:`\rho^{-t}`.
+
+    Parameters
+    ----------
+    names : tuple of str
+        The scale-invariant weights.
+    rho : float
+        :math:`\rho = 1-\eta\lambda`.
+    steps : ndarray of int
+        Steps taken by the end of each epoch, shape ``(epochs,)``.
+    predicted_ratio : ndarray
+        :math:`\rho^{-t}` at those steps.
+    norm_ratio : ndarray
+        Shape ``(epochs, len(names))``, measured :math:`\lVert\tilde w_k\rVert/\lVert w_k\rVert`.
+    output_gap : ndarray
+        Shape ``(epochs,)``, the relative gap between the two runs' outputs.
+    final_lr_factor : float
+        Run B's learning rate at its last step, divided by :math:`\eta`.
+    norms_decay, norms_exp : ndarray
+        Shape ``(epochs, len(names))``, the norms of the weights in run A and run B.
+    train_loss_decay, train_loss_exp : ndarray
+        Shape ``(epochs,)``, the mean training loss per epoch of run A and run B.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import weightdecay as wd
+    >>> import torch
+    >>> import weightdecay as wd
+    >>> _ = torch.manual_seed(0)
+    >>> X, y = torch.randn(16, 4), torch.arange(16) % 3
+    >>> eq = wd.optim.exponential_lr_equivalence(
+    ...     wd.optim.bn_mlp(4, [8], 3), (X, y), lr=0.1, weight_decay=0.5, epochs=3, batch_size=8,
+    ...     progress=False,
+    ... )
+    >>> eq.names, round(eq.rho, 4), eq.norm_ratio.shape, eq.output_gap.shape
+    (('0.weight',), 0.95, (3, 1), (3,))
     """
 
     names: tuple[str, ...]
@@ -874,6 +1474,7 @@ def exponential_lr_equivalence(
     names: Sequence[str] | None = None,
     probe=None,
     seed: int = 0,
+    progress: bool | None = None,
 ) -> ExponentialLREquivalence:
     r"""Verify numerically that weight decay is an exponentially growing learning rate.
 
@@ -906,6 +1507,56 @@ def exponential_lr_equivalence(
     invariance, hence the identity, approximate (build the model with a small ``eps``, see
     :func:`bn_mlp`).  ``probe`` inputs (default: the training inputs) are where the outputs
     are compared.
+
+    Parameters
+    ----------
+    model : nn.Module
+        The initial model (copied; not modified).
+    train_data : pair (X, y)
+        The training set.
+    lr : float
+        :math:`\eta > 0`.
+    weight_decay : float
+        :math:`\lambda \ge 0`, with :math:`\eta\lambda < 1`.
+    epochs : int
+        Epochs of each run.
+    batch_size : int, default 128
+        Mini-batch size.
+    names : sequence of str, optional
+        The scale-invariant weights (default :func:`scale_invariant_parameters`).
+    probe : array_like, optional
+        Inputs on which the outputs are compared (default: the training inputs).
+    seed : int, default 0
+        Seed of the mini-batch order, the same for both runs.
+    progress : bool or None, default None
+        A progress bar over the two runs; ``None`` follows ``WEIGHTDECAY_PROGRESS``
+        (:func:`weightdecay.progress.progress_enabled`).  It never changes the result.
+
+    Returns
+    -------
+    ExponentialLREquivalence
+        Per-epoch norms, ratios and output gaps of the two runs.
+
+    Raises
+    ------
+    ValueError
+        If ``model`` is not a module, a hyperparameter is out of range, :math:`\eta\lambda \ge 1`,
+        or ``names`` are not parameters of the model.
+
+    Examples
+    --------
+    >>> import torch
+    >>> import weightdecay as wd
+    >>> _ = torch.manual_seed(0)
+    >>> X, y = torch.randn(16, 4), torch.arange(16) % 3
+    >>> eq = wd.optim.exponential_lr_equivalence(
+    ...     wd.optim.bn_mlp(4, [8], 3, eps=1e-10), (X, y), lr=0.1, weight_decay=0.5,
+    ...     epochs=2, batch_size=8, progress=False,
+    ... )
+    >>> eq.steps.tolist(), eq.predicted_ratio.round(4).tolist()  # rho = 0.95, rho ** -t
+    ([2, 4], [1.108, 1.2277])
+    >>> bool(eq.output_gap.max() < 1e-4)
+    True
     """
     from .training import as_tensors, train
 
@@ -926,7 +1577,7 @@ def exponential_lr_equivalence(
 
     runs = {}
     with single_thread():
-        for run in ("decay", "exp"):
+        for run in progress_bar(("decay", "exp"), desc="exponential_lr_equivalence", progress=progress):
             net = copy.deepcopy(model)
             named = dict(net.named_parameters())
             invariant = [named[n] for n in names]
@@ -938,7 +1589,7 @@ def exponential_lr_equivalence(
             schedule = _ExponentialLR(opt, 0, lr, rho) if run == "exp" else None
             probe_cb = _Probe(X_probe, names)
             hist = train(net, (X, y), optimizer=opt, epochs=epochs, batch_size=batch_size,
-                         callbacks=[probe_cb], seed=seed)
+                         callbacks=[probe_cb], seed=seed, progress=False)
             runs[run] = (probe_cb, hist, schedule)
 
     steps_per_epoch = math.ceil(X.shape[0] / batch_size)
@@ -972,6 +1623,41 @@ def source_regression_data(n_samples: int, n_features: int = 2, *, noise: float 
     :math:`\varepsilon_i \sim N(0,1)`.  The source's generator is the case ``noise=0``
     (it then calls ``np.random.seed(42)`` inside the function; here the generator is
     passed in).  Returns ``X`` (float64, ``(n, p)``), ``y`` (``(n,)``) and ``beta``.
+
+    Parameters
+    ----------
+    n_samples : int
+        Rows :math:`n`.
+    n_features : int, default 2
+        Columns :math:`p`.
+    noise : float, default 1.0
+        :math:`\sigma \ge 0`.
+    rng : numpy Generator or seed, optional
+        The random generator.
+
+    Returns
+    -------
+    X : ndarray of shape (n, p)
+        The inputs.
+    y : ndarray of shape (n,)
+        The targets.
+    beta : ndarray of shape (p,)
+        The coefficients.
+
+    Raises
+    ------
+    ValueError
+        If ``n_samples`` or ``n_features`` is not a positive integer or ``noise`` is negative.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import weightdecay as wd
+    >>> X, y, beta = wd.optim.source_regression_data(5, 3, noise=0.0, rng=0)
+    >>> X.shape, y.shape, beta.shape
+    ((5, 3), (5,), (3,))
+    >>> bool(np.allclose(y, X @ beta + 0.5))
+    True
     """
     n_samples = check_positive_int(n_samples, "n_samples")
     n_features = check_positive_int(n_features, "n_features")
@@ -988,6 +1674,27 @@ def row_normalise(X) -> np.ndarray:
 
     It keeps only the direction of each input and throws away its length
     :math:`\lVert x_i\rVert`, on which :math:`y = X\beta + 0.5` depends.
+
+    Parameters
+    ----------
+    X : array_like of shape (n, p)
+        The inputs.
+
+    Returns
+    -------
+    ndarray of shape (n, p)
+        Every row divided by its Euclidean norm.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` is not a finite matrix or has an all-zero row.
+
+    Examples
+    --------
+    >>> import weightdecay as wd
+    >>> wd.optim.row_normalise([[3.0, 4.0], [0.0, 2.0]]).tolist()
+    [[0.6, 0.8], [0.0, 1.0]]
     """
     X = check_matrix(X, "X")
     norms = np.linalg.norm(X, axis=1, keepdims=True)
@@ -1011,6 +1718,27 @@ def direction_only_r2_ceiling(n_features: int) -> float:
 
     :math:`\pi/4` for :math:`p = 2` (Rayleigh :math:`r`), rising towards 1 as :math:`p` grows.
     This is the ceiling for a network fed the source's row-normalised inputs.
+
+    Parameters
+    ----------
+    n_features : int
+        The dimension :math:`p \ge 1`.
+
+    Returns
+    -------
+    float
+        :math:`\mathbb E[r]^2/\mathbb E[r^2]`.
+
+    Raises
+    ------
+    ValueError
+        If ``n_features`` is not a positive integer.
+
+    Examples
+    --------
+    >>> import weightdecay as wd
+    >>> [round(wd.optim.direction_only_r2_ceiling(p), 4) for p in (1, 2, 10)]  # 2/pi, pi/4, ...
+    [0.6366, 0.7854, 0.9513]
     """
     p = check_positive_int(n_features, "n_features")
     log_ratio = math.lgamma((p + 1) / 2) - math.lgamma(p / 2)
@@ -1025,6 +1753,31 @@ class RegressionSweep:
     :math:`(\sum_W\lVert W\rVert^2)^{1/2}` over the decayed weight matrices at the end of
     training; ``noise_var`` is :math:`\sigma^2`, the smallest expected validation MSE any
     model can reach.
+
+    Parameters
+    ----------
+    lams : ndarray
+        The :math:`\lambda` grid.
+    seeds : tuple of int
+        The seeds.
+    train_mse, val_mse : ndarray
+        Shape ``(n_lams, n_seeds)``, the final mean squared errors.
+    weight_norm : ndarray
+        Shape ``(n_lams, n_seeds)``, the final norm of the decayed weights.
+    noise_var : float
+        :math:`\sigma^2`.
+
+    Examples
+    --------
+    >>> import weightdecay as wd
+    >>> sweep = wd.optim.mlp_regression_sweep(
+    ...     [0.0, 1.0], seeds=[0], n_train=20, n_val=20, n_features=3, hidden=(8,),
+    ...     epochs=2, batch_size=10, progress=False,
+    ... )
+    >>> sweep.val_mse.shape, sweep.noise_var
+    ((2, 1), 1.0)
+    >>> sweep.best_lam in (0.0, 1.0)
+    True
     """
 
     lams: np.ndarray
@@ -1057,6 +1810,7 @@ def mlp_regression_sweep(
     lr: float = 1e-2,
     batch_size: int = 32,
     data_seed: int = 0,
+    progress: bool | None = None,
 ) -> RegressionSweep:
     r"""The source's MLP example done right, for every :math:`\lambda` in ``lams`` and every seed.
 
@@ -1074,6 +1828,56 @@ def mlp_regression_sweep(
     with ``weight_decay=λ`` on the weight group, which *is* this objective's gradient).
     The seed sets the initialisation and the mini-batch order; the data are the same for
     every seed.
+
+    Parameters
+    ----------
+    lams : array_like
+        The book's :math:`\lambda` grid, each :math:`\ge 0`.
+    seeds : sequence of int, default (0, 1, 2)
+        One run per seed and :math:`\lambda`.
+    n_train, n_val : int, default 100 and 1000
+        Training and validation rows.
+    n_features : int, default 10
+        Input dimension :math:`p`.
+    noise : float, default 1.0
+        :math:`\sigma`.
+    hidden : sequence of int, default (64, 64)
+        Hidden widths.
+    epochs : int, default 100
+        Training epochs.
+    lr : float, default 1e-2
+        Adam's learning rate.
+    batch_size : int, default 32
+        Mini-batch size.
+    data_seed : int, default 0
+        Seed of the data.
+    progress : bool or None, default None
+        A progress bar over the ``len(lams) * len(seeds)`` runs; ``None`` follows
+        ``WEIGHTDECAY_PROGRESS`` (:func:`weightdecay.progress.progress_enabled`).  It never
+        changes the result.
+
+    Returns
+    -------
+    RegressionSweep
+        Training and validation MSE and weight norms, ``(n_lams, n_seeds)``.
+
+    Raises
+    ------
+    ValueError
+        If ``lams``, ``seeds`` or a size or learning rate is invalid.
+
+    Examples
+    --------
+    A tiny configuration (the chapter uses 8 values of :math:`\lambda`, 5 seeds and 150 epochs,
+    about a minute):
+
+    >>> import weightdecay as wd
+    >>> sweep = wd.optim.mlp_regression_sweep(
+    ...     [0.0, 1.0], seeds=[0, 1], n_train=20, n_val=20, n_features=3, hidden=(8,),
+    ...     epochs=2, batch_size=10, progress=False,
+    ... )
+    >>> sweep.train_mse.shape, sweep.weight_norm.shape
+    ((2, 2), (2, 2))
     """
     from .linear import standardize
     from .reproducibility import seed_everything
@@ -1091,18 +1895,19 @@ def mlp_regression_sweep(
     val_data = (X_val.astype(np.float32), y[n_train:].astype(np.float32))
     shape = (len(lams), len(seeds))
     train_mse, val_mse, norms = np.empty(shape), np.empty(shape), np.empty(shape)
+    runs = [(i, j) for i in range(len(lams)) for j in range(len(seeds))]  # lambda-major, as before
     with single_thread():
-        for i, lam in enumerate(lams):
-            for j, seed in enumerate(seeds):
-                seed_everything(seed)
-                model = mlp(n_features, hidden, 1)
-                groups = decay_param_groups(model, float(lam))
-                optimizer = torch.optim.Adam(groups, lr=lr)
-                train(model, train_data, optimizer=optimizer, epochs=epochs, batch_size=batch_size,
-                      loss_fn=_half_mse, seed=seed)
-                train_mse[i, j] = 2 * evaluate(model, train_data, _half_mse)["loss"]
-                val_mse[i, j] = 2 * evaluate(model, val_data, _half_mse)["loss"]
-                norms[i, j] = math.sqrt(sum(float(w.detach().pow(2).sum()) for w in groups[0]["params"]))
+        for i, j in progress_bar(runs, desc="mlp_regression_sweep", progress=progress):
+            lam, seed = lams[i], seeds[j]
+            seed_everything(seed)
+            model = mlp(n_features, hidden, 1)
+            groups = decay_param_groups(model, float(lam))
+            optimizer = torch.optim.Adam(groups, lr=lr)
+            train(model, train_data, optimizer=optimizer, epochs=epochs, batch_size=batch_size,
+                  loss_fn=_half_mse, seed=seed, progress=False)
+            train_mse[i, j] = 2 * evaluate(model, train_data, _half_mse)["loss"]
+            val_mse[i, j] = 2 * evaluate(model, val_data, _half_mse)["loss"]
+            norms[i, j] = math.sqrt(sum(float(w.detach().pow(2).sum()) for w in groups[0]["params"]))
     return RegressionSweep(lams, seeds, train_mse, val_mse, norms, float(noise) ** 2)
 
 
@@ -1117,6 +1922,37 @@ class OptimizerComparison:
     ``(n_settings, n_seeds)`` (final test and validation accuracy, final training loss) and
     ``(n_settings, n_seeds, n_layers)`` for ``layer_norms``, the Frobenius norms
     :math:`\lVert W_l\rVert` of the weight matrices ``layer_names`` at the end of training.
+
+    Parameters
+    ----------
+    labels : tuple of str
+        ``"method (weight_decay)"``, one per setting.
+    methods : tuple of str
+        The method of each setting.
+    weight_decays : ndarray
+        The ``weight_decay`` of each setting.
+    seeds : tuple of int
+        The seeds.
+    layer_names : tuple of str
+        The decayed weight matrices.
+    test_acc, val_acc, train_loss : ndarray
+        Shape ``(n_settings, n_seeds)``: final test and validation accuracy, final training
+        loss.
+    layer_norms : ndarray
+        Shape ``(n_settings, n_seeds, n_layers)``.
+
+    Examples
+    --------
+    >>> import weightdecay as wd
+    >>> res = wd.optim.mnist1d_optimizer_comparison(
+    ...     [("SGD+L2", 0.0), ("AdamW", 1.0)], seeds=[0, 1], epochs=1, n_samples=100,
+    ...     hidden=(8,), progress=False,
+    ... )
+    >>> res.labels, res.layer_names
+    (('SGD+L2 (0)', 'AdamW (1)'), ('0.weight', '2.weight'))
+    >>> mean, se = res.summary("test_acc")
+    >>> mean.shape, res.paired_difference("train_loss", 1, 0).shape
+    ((2,), (2,))
     """
 
     labels: tuple[str, ...]
@@ -1135,7 +1971,23 @@ class OptimizerComparison:
         return getattr(self, key)
 
     def summary(self, key: str = "test_acc") -> tuple[np.ndarray, np.ndarray]:
-        """Mean and standard error over seeds of ``key`` (:func:`weightdecay.stats.mean_se`), one entry per setting."""
+        """Mean and standard error over seeds of ``key`` (:func:`weightdecay.stats.mean_se`), one entry per setting.
+
+        Parameters
+        ----------
+        key : {"test_acc", "val_acc", "train_loss"}
+            The quantity.
+
+        Returns
+        -------
+        mean, se : ndarray
+            Shape ``(n_settings,)``.
+
+        Raises
+        ------
+        ValueError
+            If ``key`` is not one of the three.
+        """
         return mean_se(self._values(key), axis=1)
 
     def paired_difference(self, key: str, k: int, base: int) -> np.ndarray:
@@ -1143,6 +1995,23 @@ class OptimizerComparison:
 
         Every seed gives both settings the same initial weights and mini-batches, so the
         paired difference has a much smaller spread than the difference of two means.
+
+        Parameters
+        ----------
+        key : {"test_acc", "val_acc", "train_loss"}
+            The quantity.
+        k, base : int
+            Setting indices.
+
+        Returns
+        -------
+        ndarray
+            Shape ``(n_seeds,)``.
+
+        Raises
+        ------
+        ValueError
+            If ``key`` is unknown or ``k`` or ``base`` is not a setting index.
         """
         values = self._values(key)
         for name, index in (("k", k), ("base", base)):
@@ -1190,6 +2059,7 @@ def mnist1d_optimizer_comparison(
     momentum: float = 0.9,
     batch_size: int = 128,
     data_seed: int = 0,
+    progress: bool | None = None,
 ) -> OptimizerComparison:
     r"""Train the same MLP on MNIST-1D with every ``(method, weight_decay)`` setting and seed.
 
@@ -1210,6 +2080,54 @@ def mnist1d_optimizer_comparison(
     :math:`\lambda_{\rm SGDW}(1-\mu) = 0.003`, which with momentum :math:`\mu = 0.9` has the
     same fixed points as that SGDW (:func:`stationary_l2_coefficient`) and decays about as
     fast; Adam+L2 gets the same penalty as SGD+L2 (the same objective).
+
+    Parameters
+    ----------
+    settings : sequence of (str, float), default DEFAULT_SETTINGS
+        ``(method, weight_decay)`` pairs.
+    seeds : sequence of int, default (0, 1, 2, 3, 4)
+        One run per seed and setting.
+    epochs : int, default 30
+        Training epochs.
+    n_samples : int, default 3000
+        Size of the MNIST-1D data set (60/20/20 train/validation/test).
+    hidden : sequence of int, default (64, 64)
+        Hidden widths of the MLP.
+    sgd_lr, adam_lr : float, default 0.1 and 3e-3
+        Learning rates of the SGD and the Adam methods.
+    momentum : float, default 0.9
+        Momentum of the SGD methods.
+    batch_size : int, default 128
+        Mini-batch size.
+    data_seed : int, default 0
+        Seed of the data set.
+    progress : bool or None, default None
+        A progress bar over the ``len(settings) * len(seeds)`` runs; ``None`` follows
+        ``WEIGHTDECAY_PROGRESS`` (:func:`weightdecay.progress.progress_enabled`).  It never
+        changes the result.
+
+    Returns
+    -------
+    OptimizerComparison
+        Accuracies, losses and weight norms per setting and seed.
+
+    Raises
+    ------
+    ValueError
+        If a setting is not a ``(method, weight_decay)`` pair of :data:`METHODS`, or a seed,
+        size or learning rate is invalid.
+
+    Examples
+    --------
+    A tiny configuration (the chapter's, 6 settings x 5 seeds x 30 epochs, takes minutes):
+
+    >>> import weightdecay as wd
+    >>> res = wd.optim.mnist1d_optimizer_comparison(
+    ...     [("SGDW", 0.03), ("AdamW", 1.0)], seeds=[0], epochs=1, n_samples=100,
+    ...     hidden=(8,), progress=False,
+    ... )
+    >>> res.test_acc.shape, res.layer_norms.shape
+    ((2, 1), (2, 1, 2))
     """
     from .data import mnist1d
     from .reproducibility import seed_everything
@@ -1223,25 +2141,26 @@ def mnist1d_optimizer_comparison(
     shape = (len(settings), len(seeds))
     test_acc, val_acc, train_loss = np.empty(shape), np.empty(shape), np.empty(shape)
     norms, layer_names = None, None
+    runs = [(i, j) for i in range(len(settings)) for j in range(len(seeds))]  # setting-major, as before
     with single_thread():
-        for i, (method, lam) in enumerate(settings):
-            for j, seed in enumerate(seeds):
-                seed_everything(seed)
-                model = mlp(40, hidden, 10)
-                groups = decay_param_groups(model, lam)
-                lr = sgd_lr if method.startswith("SGD") else adam_lr
-                optimizer = make_optimizer(method, groups, lr=lr, momentum=momentum)
-                hist = train(model, data.train, optimizer=optimizer, epochs=epochs, batch_size=batch_size,
-                             val_data=data.val, seed=seed)
-                val_acc[i, j] = hist["val_acc"][-1]
-                train_loss[i, j] = hist["train_loss"][-1]
-                test_acc[i, j] = evaluate(model, data.test)["acc"]
-                weights = [d.name for d in decay_decisions(model) if d.decay]
-                if norms is None:
-                    layer_names = tuple(weights)
-                    norms = np.empty((*shape, len(weights)))
-                params = dict(model.named_parameters())
-                norms[i, j] = [float(params[n].detach().norm()) for n in layer_names]
+        for i, j in progress_bar(runs, desc="mnist1d_optimizer_comparison", progress=progress):
+            (method, lam), seed = settings[i], seeds[j]
+            seed_everything(seed)
+            model = mlp(40, hidden, 10)
+            groups = decay_param_groups(model, lam)
+            lr = sgd_lr if method.startswith("SGD") else adam_lr
+            optimizer = make_optimizer(method, groups, lr=lr, momentum=momentum)
+            hist = train(model, data.train, optimizer=optimizer, epochs=epochs, batch_size=batch_size,
+                         val_data=data.val, seed=seed, progress=False)
+            val_acc[i, j] = hist["val_acc"][-1]
+            train_loss[i, j] = hist["train_loss"][-1]
+            test_acc[i, j] = evaluate(model, data.test)["acc"]
+            weights = [d.name for d in decay_decisions(model) if d.decay]
+            if norms is None:
+                layer_names = tuple(weights)
+                norms = np.empty((*shape, len(weights)))
+            params = dict(model.named_parameters())
+            norms[i, j] = [float(params[n].detach().norm()) for n in layer_names]
     return OptimizerComparison(
         labels=tuple(f"{m} ({lam:g})" for m, lam in settings),
         methods=tuple(m for m, _ in settings),
@@ -1266,6 +2185,40 @@ class BNDecayResult:
     ``initial_norms[s, k]`` are the norms at initialisation (the same for every variant).
     At the end of training: ``test_acc[v, s]`` and ``gamma_mean_abs[v, s, k]``, the mean
     :math:`|\gamma|` of BatchNorm layer ``k``.
+
+    Parameters
+    ----------
+    variants : tuple of str
+        :data:`BN_DECAY_VARIANTS`.
+    seeds : tuple of int
+        The seeds.
+    weight_names : tuple of str
+        The scale-invariant weights.
+    bn_names : tuple of str
+        The BatchNorm layers.
+    lr : float
+        The learning rate :math:`\eta`.
+    train_loss, val_acc : ndarray
+        Shape ``(n_variants, n_seeds, epochs)``.
+    test_acc : ndarray
+        Shape ``(n_variants, n_seeds)``.
+    gamma_mean_abs : ndarray
+        Shape ``(n_variants, n_seeds, n_bn)``.
+    initial_norms : ndarray
+        Shape ``(n_seeds, n_weights)``.
+    weight_norms, eff_lr : ndarray
+        Shape ``(n_variants, n_seeds, epochs, n_weights)``.
+
+    Examples
+    --------
+    >>> import weightdecay as wd
+    >>> res = wd.optim.bn_decay_experiment(
+    ...     seeds=[0], epochs=2, n_samples=100, hidden=(8,), progress=False
+    ... )
+    >>> res.weight_names, res.bn_names, res.variant("weights only")
+    (('0.weight',), ('1',), 1)
+    >>> res.eff_lr.shape
+    (3, 1, 2, 1)
     """
 
     variants: tuple[str, ...]
@@ -1282,7 +2235,23 @@ class BNDecayResult:
     eff_lr: np.ndarray
 
     def variant(self, name: str) -> int:
-        """Index of the variant ``name`` (one of :data:`BN_DECAY_VARIANTS`)."""
+        """Index of the variant ``name`` (one of :data:`BN_DECAY_VARIANTS`).
+
+        Parameters
+        ----------
+        name : str
+            ``"none"``, ``"weights only"`` or ``"all parameters"``.
+
+        Returns
+        -------
+        int
+            Its index along the first axis of the arrays.
+
+        Raises
+        ------
+        ValueError
+            If ``name`` is not a variant.
+        """
         if name not in self.variants:
             raise ValueError(f"name must be one of {self.variants}; got {name!r}")
         return self.variants.index(name)
@@ -1303,6 +2272,7 @@ def bn_decay_experiment(
     momentum: float = 0.9,
     batch_size: int = 128,
     data_seed: int = 0,
+    progress: bool | None = None,
 ) -> BNDecayResult:
     r"""What weight decay does to a BatchNorm MLP on MNIST-1D, in three variants.
 
@@ -1317,6 +2287,55 @@ def bn_decay_experiment(
     the validation accuracy and the norm and effective learning rate of the scale-invariant
     weights (:class:`EffectiveLearningRate`); at the end, the test accuracy and the mean
     :math:`|\gamma|` of every BatchNorm layer.
+
+    Parameters
+    ----------
+    seeds : sequence of int, default (0, 1, 2, 3, 4)
+        One run per seed and variant.
+    weight_decay : float, default 0.03
+        :class:`SGDW`'s decoupled rate.
+    epochs : int, default 20
+        Training epochs.
+    n_samples : int, default 3000
+        Size of the MNIST-1D data set.
+    hidden : sequence of int, default (64, 64)
+        Hidden widths of :func:`bn_mlp`.
+    lr : float, default 0.1
+        The learning rate.
+    momentum : float, default 0.9
+        SGDW's momentum.
+    batch_size : int, default 128
+        Mini-batch size.
+    data_seed : int, default 0
+        Seed of the data set.
+    progress : bool or None, default None
+        A progress bar over the ``3 * len(seeds)`` runs; ``None`` follows
+        ``WEIGHTDECAY_PROGRESS`` (:func:`weightdecay.progress.progress_enabled`).  It never
+        changes the result.
+
+    Returns
+    -------
+    BNDecayResult
+        Per-epoch curves, norms and effective learning rates, final accuracies and
+        :math:`|\gamma|`.
+
+    Raises
+    ------
+    ValueError
+        If a seed, ``weight_decay``, ``epochs`` or ``lr`` is invalid.
+
+    Examples
+    --------
+    A tiny configuration (the chapter's, 5 seeds x 20 epochs, takes about a minute):
+
+    >>> import weightdecay as wd
+    >>> res = wd.optim.bn_decay_experiment(
+    ...     seeds=[0], epochs=2, n_samples=100, hidden=(8,), progress=False
+    ... )
+    >>> res.variants
+    ('none', 'weights only', 'all parameters')
+    >>> res.train_loss.shape, res.test_acc.shape
+    ((3, 1, 2), (3, 1))
     """
     from .data import mnist1d
     from .reproducibility import seed_everything
@@ -1335,28 +2354,29 @@ def bn_decay_experiment(
     gammas = np.empty((V, S, len(bn_names)))
     initial = np.empty((S, K))
     norms, eff = np.empty((V, S, E, K)), np.empty((V, S, E, K))
+    runs = [(v, s) for v in range(V) for s in range(S)]  # variant-major, as before
     with single_thread():
-        for v, variant in enumerate(BN_DECAY_VARIANTS):
-            for s, seed in enumerate(seeds):
-                seed_everything(seed)
-                model = bn_mlp(40, hidden, 10)
-                named = dict(model.named_parameters())
-                initial[s] = [float(named[n].detach().double().norm()) for n in weight_names]
-                if variant == "all parameters":
-                    params = [{"params": list(model.parameters()), "weight_decay": weight_decay}]
-                else:
-                    params = decay_param_groups(model, weight_decay if variant == "weights only" else 0.0)
-                optimizer = SGDW(params, lr=lr, momentum=momentum)
-                monitor = EffectiveLearningRate(optimizer, weight_names)
-                hist = train(model, data.train, optimizer=optimizer, epochs=epochs, batch_size=batch_size,
-                             val_data=data.val, callbacks=[monitor], seed=seed)
-                train_loss[v, s] = hist["train_loss"]
-                val_acc[v, s] = hist["val_acc"]
-                test_acc[v, s] = evaluate(model, data.test)["acc"]
-                modules = dict(model.named_modules())
-                gammas[v, s] = [float(modules[b].weight.detach().abs().mean()) for b in bn_names]
-                norms[v, s] = np.array([hist[f"norm/{n}"] for n in weight_names]).T
-                eff[v, s] = np.array([hist[f"eff_lr/{n}"] for n in weight_names]).T
+        for v, s in progress_bar(runs, desc="bn_decay_experiment", progress=progress):
+            variant, seed = BN_DECAY_VARIANTS[v], seeds[s]
+            seed_everything(seed)
+            model = bn_mlp(40, hidden, 10)
+            named = dict(model.named_parameters())
+            initial[s] = [float(named[n].detach().double().norm()) for n in weight_names]
+            if variant == "all parameters":
+                params = [{"params": list(model.parameters()), "weight_decay": weight_decay}]
+            else:
+                params = decay_param_groups(model, weight_decay if variant == "weights only" else 0.0)
+            optimizer = SGDW(params, lr=lr, momentum=momentum)
+            monitor = EffectiveLearningRate(optimizer, weight_names)
+            hist = train(model, data.train, optimizer=optimizer, epochs=epochs, batch_size=batch_size,
+                         val_data=data.val, callbacks=[monitor], seed=seed, progress=False)
+            train_loss[v, s] = hist["train_loss"]
+            val_acc[v, s] = hist["val_acc"]
+            test_acc[v, s] = evaluate(model, data.test)["acc"]
+            modules = dict(model.named_modules())
+            gammas[v, s] = [float(modules[b].weight.detach().abs().mean()) for b in bn_names]
+            norms[v, s] = np.array([hist[f"norm/{n}"] for n in weight_names]).T
+            eff[v, s] = np.array([hist[f"eff_lr/{n}"] for n in weight_names]).T
     return BNDecayResult(BN_DECAY_VARIANTS, seeds, weight_names, bn_names, lr, train_loss, val_acc, test_acc,
                          gammas, initial, norms, eff)
 
@@ -1367,7 +2387,7 @@ def bn_decay_experiment(
 class AdamWTimescale(NamedTuple):
     r"""The memory of decoupled weight decay, returned by :func:`adamw_timescale`.
 
-    Attributes
+    Parameters
     ----------
     iterations : float
         :math:`\tau_\text{iter} = 1/(\eta\lambda)` steps (``inf`` without decay).
@@ -1376,8 +2396,16 @@ class AdamWTimescale(NamedTuple):
         ``n_samples`` and ``batch_size`` were given.
     exact_iterations : float
         :math:`-1/\log(1-\eta\lambda)`, the number of steps after which an update's weight in
-        the average has fallen by the factor :math:`e`; it exceeds :math:`1/(\eta\lambda)` by
-        less than one step.
+        the average has fallen by the factor :math:`e`; since
+        :math:`-\log(1-x) = x + x^2/2 + \dots`, it is about half a step less than
+        :math:`1/(\eta\lambda)`.
+
+    Examples
+    --------
+    >>> import weightdecay as wd
+    >>> t = wd.optim.adamw_timescale(0.01, 1.0)
+    >>> round(t.iterations), t.epochs, round(t.exact_iterations, 2)
+    (100, None, 99.5)
     """
 
     iterations: float

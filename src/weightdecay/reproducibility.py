@@ -89,6 +89,11 @@ def pin_numerics(*, threads: int = 1) -> dict[str, object]:
     dict
         :func:`numerics_report` after pinning.
 
+    Raises
+    ------
+    ValueError
+        If ``threads`` is not a positive integer.
+
     Warns
     -----
     RuntimeWarning
@@ -98,8 +103,10 @@ def pin_numerics(*, threads: int = 1) -> dict[str, object]:
 
     Examples
     --------
-    The first lines of a program (here run in a fresh interpreter, since it only acts
-    before torch is imported):
+    The first lines of a program, here run in a fresh interpreter: it only acts before
+    numpy and torch are imported, and a process that imported them already (as this
+    doctest's) would get a warning and one torch thread for the rest of its life.
+    :func:`numerics_report` shows, without changing anything, where a process stands.
 
     >>> import subprocess, sys
     >>> program = (
@@ -148,6 +155,18 @@ def numerics_report() -> dict[str, object]:
         enabled), ``torch_threads``,
         ``numpy_features`` (numpy's dispatched targets in use), ``pinned`` (bool) and
         ``problems`` (what is not pinned, in words).
+
+    Examples
+    --------
+    It only reads the state, so it is safe anywhere (in a doctest run numpy and torch were
+    imported long before, so ``pinned`` may be ``False`` here):
+
+    >>> from weightdecay.reproducibility import numerics_report
+    >>> report = numerics_report()
+    >>> sorted(report)
+    ['mkldnn', 'nnpack', 'numpy_features', 'pinned', 'problems', 'torch_capability', 'torch_threads']
+    >>> report["pinned"] == (report["problems"] == [])
+    True
     """
     problems = []
     report: dict[str, object] = {
@@ -200,6 +219,22 @@ def seed_everything(seed: int = 0):
     numpy.random.Generator
         A fresh ``np.random.default_rng(seed)``: pass it explicitly to the package's
         functions rather than relying on global state.
+
+    Raises
+    ------
+    ValueError
+        If ``seed`` is not an integer >= 0.
+
+    Examples
+    --------
+    >>> import random
+    >>> import numpy as np
+    >>> from weightdecay.reproducibility import seed_everything
+    >>> rng = seed_everything(0)
+    >>> first = (random.random(), np.random.random(), rng.random())
+    >>> rng = seed_everything(0)
+    >>> (random.random(), np.random.random(), rng.random()) == first
+    True
     """
     import numpy as np
 

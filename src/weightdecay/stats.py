@@ -29,12 +29,18 @@ def mean_se(values, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
     values : array_like
         At least one-dimensional; ``axis`` runs over seeds.
     axis : int, default -1
+        The axis of the seeds (or draws), reduced away.
 
     Returns
     -------
     mean, se : ndarray
         ``values`` reduced along ``axis``.  With a single value the standard error is
         undefined and returned as NaN.
+
+    Raises
+    ------
+    ValueError
+        If ``values`` is a scalar or has no entry along ``axis``.
 
     Examples
     --------
@@ -60,12 +66,23 @@ def format_mean_se(values, digits: int = 2, *, scale: float = 1.0, signed: bool 
     Parameters
     ----------
     values : array_like, shape (n,)
+        One number per seed.
     digits : int, default 2
         Decimals of both numbers.
     scale : float, default 1.0
         Multiplies both (``100`` for percentages or percentage points).
     signed : bool, default False
         Print the mean with its sign (for differences).
+
+    Returns
+    -------
+    str
+        The mean and its standard error (:func:`mean_se`), e.g. ``"0.83 ± 0.02"``.
+
+    Raises
+    ------
+    ValueError
+        If ``values`` is not one-dimensional or ``digits`` is not a non-negative integer.
 
     Examples
     --------
@@ -91,12 +108,28 @@ def median_ci(values, *, level: float = 0.95) -> tuple[np.ndarray, np.ndarray, n
     test errors, whose distribution over training sets is far from normal (a few fits
     explode), so that a mean ± standard error would mislead.
 
+    Parameters
+    ----------
+    values : array_like
+        The draws along axis 0 (e.g. one test-error curve per training set, as rows); all
+        entries finite.
+    level : float, default 0.95
+        The confidence level, in (0, 1).
+
     Returns
     -------
     median, lower, upper : arrays of shape ``values.shape[1:]``
+        The sample median and the interval's ends (floats for one-dimensional ``values``).
+
+    Raises
+    ------
+    ValueError
+        If ``values`` is a scalar or holds non-finite entries, if ``level`` is not a
+        probability, or if there are too few draws for an interval at ``level``.
 
     Examples
     --------
+    >>> import numpy as np
     >>> med, lo, hi = median_ci(np.arange(1.0, 21.0))
     >>> float(med), float(lo), float(hi)
     (10.5, 6.0, 15.0)

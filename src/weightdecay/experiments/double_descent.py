@@ -36,7 +36,8 @@ except ImportError:  # pragma: no cover
     def threadpool_limits(*args, **kwargs):
         return nullcontext()
 
-from ..linear import cross_validate_ridge, ridge_path
+from ..linear import _ridge_coefs, cross_validate_ridge
+from ..progress import progress_bar
 from ..validation import check_lambdas, check_positive_float, check_positive_int, check_seeds
 
 __all__ = [
@@ -130,6 +131,23 @@ def isotropic_problem(n: int, p: int, rng, *, r2: float = R2, sigma2: float = SI
 def n_features_for(gamma, n: int = N_TRAIN) -> np.ndarray:
     """The numbers of features ``p = round(gamma * n)`` (at least 1) of a sweep over γ.
 
+    Parameters
+    ----------
+    gamma : float or sequence of float > 0
+        Aspect ratios γ = p/n.
+    n : int, default N_TRAIN
+        Training-set size.
+
+    Returns
+    -------
+    ndarray of int
+        One ``p`` per γ.
+
+    Raises
+    ------
+    ValueError
+        If ``n`` is not a positive integer or a γ is not a finite positive number.
+
     Examples
     --------
     >>> n_features_for([0.5, 1.05, 2.0], 200).tolist()
@@ -148,6 +166,27 @@ def ridge_excess_risk(X, y, w_star, lams) -> np.ndarray:
     For isotropic features this is :math:`\mathbb E_x[(x^\top(\hat w - w^*))^2]` exactly.
     ``lam = 0`` is the minimum-norm least-squares fit.
 
+    Parameters
+    ----------
+    X : array (n, p)
+        Training inputs.
+    y : array (n,)
+        Training targets.
+    w_star : array (p,)
+        The true coefficients.
+    lams : sequence of float >= 0
+        The book's λ.
+
+    Returns
+    -------
+    ndarray
+        Shape ``(len(lams),)``.
+
+    Raises
+    ------
+    ValueError
+        If a λ is negative or not finite.
+
     Examples
     --------
     >>> X, y, w = isotropic_problem(50, 10, 0, sigma2=0.0)
@@ -157,11 +196,13 @@ def ridge_excess_risk(X, y, w_star, lams) -> np.ndarray:
     """
     lams = check_lambdas(lams)
     with threadpool_limits(1, user_api="blas"):
-        W = ridge_path(X, y, lams)
+        W = _ridge_coefs(X, y, lams)  # the coefficients of ridge_path
     return np.sum((W - np.asarray(w_star, dtype=float)) ** 2, axis=1)
 
 
-def gamma_sweep(gammas, lams, seeds, *, n: int = N_TRAIN, r2: float = R2, sigma2: float = SIGMA2):
+def gamma_sweep(
+    gammas, lams, seeds, *, n: int = N_TRAIN, r2: float = R2, sigma2: float = SIGMA2, progress: bool | None = None
+):
     r"""Excess risk of ridge over a grid of γ = p/n, for several λ and seeds.
 
     Parameters
@@ -174,10 +215,19 @@ def gamma_sweep(gammas, lams, seeds, *, n: int = N_TRAIN, r2: float = R2, sigma2
         One training set per seed and γ, drawn from ``default_rng([seed, p])``.
     n, r2, sigma2
         As in :func:`isotropic_problem`.
+    progress : bool or None, default None
+        A progress bar over the seeds; ``None`` follows ``WEIGHTDECAY_PROGRESS``
+        (:func:`weightdecay.progress.progress_enabled`).  It never changes the result.
 
     Returns
     -------
     array (len(seeds), len(gammas), L)
+        The excess risk :math:`\lVert\hat w - w^*\rVert^2`.
+
+    Raises
+    ------
+    ValueError
+        If ``lams`` has the wrong shape, or a γ or a seed is invalid.
 
     Examples
     --------
@@ -192,7 +242,7 @@ def gamma_sweep(gammas, lams, seeds, *, n: int = N_TRAIN, r2: float = R2, sigma2
         raise ValueError(f"lams must have shape (L,) or ({p_values.size}, L); got {lams.shape}")
     seeds = check_seeds(seeds)
     out = np.empty((len(seeds), p_values.size, lams.shape[1]))
-    for s, seed in enumerate(seeds):
+    for s, seed in enumerate(progress_bar(seeds, desc="gamma_sweep", progress=progress)):
         for i, p in enumerate(p_values):
             X, y, w_star = isotropic_problem(n, int(p), [seed, int(p)], r2=r2, sigma2=sigma2)
             out[s, i] = ridge_excess_risk(X, y, w_star, lams[i])
@@ -200,7 +250,15 @@ def gamma_sweep(gammas, lams, seeds, *, n: int = N_TRAIN, r2: float = R2, sigma2
 
 
 def cv_gamma_sweep(
-    gammas, seeds, lam_grid, *, k: int = 5, n: int = N_TRAIN, r2: float = R2, sigma2: float = SIGMA2
+    gammas,
+    seeds,
+    lam_grid,
+    *,
+    k: int = 5,
+    n: int = N_TRAIN,
+    r2: float = R2,
+    sigma2: float = SIGMA2,
+    progress: bool | None = None,
 ):
     r"""Ridge with λ chosen by k-fold cross-validation, over a grid of γ.
 
@@ -209,12 +267,33 @@ def cv_gamma_sweep(
     smallest mean validation error (no intercept, no standardisation: the model has
     neither), and ridge is refitted on the whole training set at that λ.
 
+    Parameters
+    ----------
+    gammas : sequence of float > 0
+        Aspect ratios; ``p = round(γ n)``.
+    seeds : iterable of int
+        One training set per seed and γ (the folds are drawn from ``[seed, p, 1]``).
+    lam_grid : sequence of float >= 0
+        The candidate λ.
+    k : int, default 5
+        Number of folds, at least 2.
+    n, r2, sigma2
+        As in :func:`isotropic_problem`.
+    progress : bool or None, default None
+        A progress bar over the seeds; ``None`` follows ``WEIGHTDECAY_PROGRESS``
+        (:func:`weightdecay.progress.progress_enabled`).  It never changes the result.
+
     Returns
     -------
     risk : array (len(seeds), len(gammas))
         Excess risk :math:`\lVert\hat w - w^*\rVert^2` of the refitted model.
     lam : array (len(seeds), len(gammas))
         The λ chosen.
+
+    Raises
+    ------
+    ValueError
+        If ``lam_grid``, ``k``, a γ or a seed is invalid.
 
     Examples
     --------
@@ -228,7 +307,7 @@ def cv_gamma_sweep(
     seeds = check_seeds(seeds)
     risk = np.empty((len(seeds), p_values.size))
     lam = np.empty_like(risk)
-    for s, seed in enumerate(seeds):
+    for s, seed in enumerate(progress_bar(seeds, desc="cv_gamma_sweep", progress=progress)):
         for i, p in enumerate(p_values):
             X, y, w_star = isotropic_problem(n, int(p), [seed, int(p)], r2=r2, sigma2=sigma2)
             with threadpool_limits(1, user_api="blas"):
@@ -247,6 +326,16 @@ def relu_random_features(X, theta) -> np.ndarray:
         Inputs.
     theta : array (N, d)
         The frozen first-layer weights, one row per feature.
+
+    Returns
+    -------
+    ndarray
+        Shape ``(n, N)``, non-negative.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` and ``theta`` are not matrices with the same number of columns.
 
     Examples
     --------
@@ -270,6 +359,7 @@ def random_features_risk(
     d: int = RF_INPUT_DIM,
     sigma2: float = RF_SIGMA2,
     n_test: int = RF_N_TEST,
+    progress: bool | None = None,
 ):
     r"""Test excess risk of random-features ridge regression, for each N and λ.
 
@@ -280,9 +370,35 @@ def random_features_risk(
     the excess risk is :math:`\frac1{n_\text{test}}\sum_i(\phi(x_i)^\top\hat a - x_i^\top\beta)^2`
     over the test inputs.
 
+    Parameters
+    ----------
+    n_features : sequence of int >= 1
+        Numbers of random features N.
+    lams : sequence of float >= 0
+        The book's λ on the second layer.
+    seeds : iterable of int
+        One draw of the data and the features per seed.
+    n : int, default RF_N_TRAIN
+        Training-set size.
+    d : int, default RF_INPUT_DIM
+        Input dimension.
+    sigma2 : float, default RF_SIGMA2
+        Noise variance of the training targets.
+    n_test : int, default RF_N_TEST
+        Test-set size.
+    progress : bool or None, default None
+        A progress bar over the seeds; ``None`` follows ``WEIGHTDECAY_PROGRESS``
+        (:func:`weightdecay.progress.progress_enabled`).  It never changes the result.
+
     Returns
     -------
     array (len(seeds), len(n_features), len(lams))
+        The test excess risk.
+
+    Raises
+    ------
+    ValueError
+        If ``n_features``, ``lams``, a size, ``sigma2`` or a seed is invalid.
 
     Examples
     --------
@@ -302,7 +418,7 @@ def random_features_risk(
     n_test = check_positive_int(n_test, "n_test")
     seeds = check_seeds(seeds)
     out = np.empty((len(seeds), n_features.size, lams.size))
-    for s, seed in enumerate(seeds):
+    for s, seed in enumerate(progress_bar(seeds, desc="random_features_risk", progress=progress)):
         rng = _rng(seed)
         beta = rng.standard_normal(d)
         beta /= np.linalg.norm(beta)
@@ -315,6 +431,6 @@ def random_features_risk(
         target_test = X_test @ beta
         with threadpool_limits(1, user_api="blas"):
             for j, N in enumerate(n_features):
-                A = ridge_path(features[:, :N], y, lams)  # (L, N)
+                A = _ridge_coefs(features[:, :N], y, lams)  # (L, N); ReLU features: uncentred on purpose
                 out[s, j] = np.mean((features_test[:, :N] @ A.T - target_test[:, None]) ** 2, axis=0)
     return out

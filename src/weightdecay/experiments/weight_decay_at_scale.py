@@ -32,6 +32,7 @@ from ..optim import (
     scale_invariant_parameters,
     single_thread,
 )
+from ..progress import progress_bar
 from ..training import mlp
 from ..validation import check_lambdas, check_positive_float, check_positive_int
 
@@ -68,9 +69,28 @@ LAMBDAS = (1 / 16, 1 / 4, 1.0, 4.0, 16.0)
 def data():
     """MNIST-1D: ``(X_pool, y_pool, X_test, y_test)`` with ``N_POOL`` and ``N_TEST`` rows.
 
+    Generated with data seed 0 by :func:`weightdecay.data.mnist1d` (the same arrays on every
+    call).
+
+    Returns
+    -------
+    X_pool : ndarray of shape (N_POOL, 40)
+        Training pool, float32.
+    y_pool : ndarray of shape (N_POOL,)
+        Its labels, int64 in ``0..9``.
+    X_test : ndarray of shape (N_TEST, 40)
+        Test inputs.
+    y_test : ndarray of shape (N_TEST,)
+        Test labels.
+
     Examples
     --------
-    >>> X, y, Xt, yt = data()  # doctest: +SKIP
+    Generating the 5,000 signals takes several seconds, too long for a doctest:
+
+    >>> from weightdecay.experiments import weight_decay_at_scale as ex
+    >>> X, y, Xt, yt = ex.data()  # doctest: +SKIP
+    >>> X.shape, Xt.shape  # doctest: +SKIP
+    ((4000, 40), (1000, 40))
     """
     from ..data import mnist1d
 
@@ -116,6 +136,7 @@ def train_mlp_ensemble(
     hidden: int = HIDDEN,
     schedule: str = "constant",
     coupled: bool = True,
+    progress: bool | None = None,
 ) -> dict:
     r"""Train ``K`` one-hidden-layer MLPs with AdamW at once; return their test metrics.
 
@@ -140,6 +161,9 @@ def train_mlp_ensemble(
     seeds : sequence of int, length ``K``
     lr, epochs, batch_size, hidden, schedule, coupled
         As described above.
+    progress : bool or None, default None
+        A progress bar over the epochs; ``None`` follows ``WEIGHTDECAY_PROGRESS``
+        (:func:`weightdecay.progress.progress_enabled`).  It never changes the result.
 
     Returns
     -------
@@ -148,14 +172,22 @@ def train_mlp_ensemble(
         ``"params"`` (the four stacked parameter tensors, ``W1`` of shape ``(K, 40, hidden)``
         holding the transposed first-layer weights).
 
+    Raises
+    ------
+    ValueError
+        If the shapes of ``weight_decays``, ``seeds`` and ``subsets`` disagree, the subset
+        size is not divisible by ``batch_size``, or a hyperparameter is invalid.
+
     Examples
     --------
+    >>> import numpy as np
+    >>> from weightdecay.experiments.weight_decay_at_scale import train_mlp_ensemble
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(20, 40)).astype(np.float32)
     >>> y = np.arange(20) % 10
     >>> out = train_mlp_ensemble(
     ...     X, y, [np.arange(20)], X, y, weight_decays=[0.1],
-    ...     seeds=[0], epochs=2, batch_size=10, hidden=8,
+    ...     seeds=[0], epochs=2, batch_size=10, hidden=8, progress=False,
     ... )
     >>> out["test_acc"].shape
     (1,)
@@ -190,7 +222,7 @@ def train_mlp_ensemble(
         optimizer = torch.optim.Adam(params, lr=lr_max)
         generators = [torch.Generator().manual_seed(int(s)) for s in seeds]
         step = 0
-        for _ in range(epochs):
+        for _ in progress_bar(range(epochs), desc="train_mlp_ensemble", progress=progress):
             order = torch.stack([sub[k][torch.randperm(n, generator=g)] for k, g in enumerate(generators)])
             for i in range(steps_per_epoch):
                 idx = order[:, i * batch_size : (i + 1) * batch_size]  # (K, B)
@@ -230,8 +262,37 @@ def _subsets(n: int, seeds, n_pool: int = N_POOL) -> np.ndarray:
 
 @dataclass(frozen=True)
 class SizeSweep:
-    """Result of :func:`dataset_size_sweep`: ``test_acc[i, j, s]`` for size ``sizes[i]``,
-    weight decay ``lambdas[j]`` and seed ``seeds[s]`` (likewise ``test_loss``, ``train_acc``)."""
+    """Result of :func:`dataset_size_sweep`, arrays ``(n_sizes, n_lambdas, n_seeds)``.
+
+    ``test_acc[i, j, s]`` is for size ``sizes[i]``, weight decay ``lambdas[j]`` and seed
+    ``seeds[s]`` (likewise ``test_loss``, ``train_acc``).
+
+    Parameters
+    ----------
+    sizes : tuple of int
+        The training-set sizes.
+    lambdas : ndarray
+        The weight-decay grid.
+    seeds : tuple of int
+        The seeds.
+    test_acc, test_loss, train_acc : ndarray
+        Shape ``(len(sizes), len(lambdas), len(seeds))``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weightdecay.experiments import weight_decay_at_scale as ex
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 40)).astype(np.float32)
+    >>> y = rng.integers(0, 10, size=200)
+    >>> pool = (X, y, X[:50], y[:50])  # a stand-in for data(): (X_pool, y_pool, X_test, y_test)
+    >>> sweep = ex.dataset_size_sweep(
+    ...     seeds=[0], base_n=20, factors=[1, 2], lambdas=[0.1, 1.0], epochs=1,
+    ...     batch_size=10, hidden=8, pool=pool, progress=False,
+    ... )
+    >>> sweep.sizes, sweep.test_acc.shape
+    ((20, 40), (2, 2, 1))
+    """
 
     sizes: tuple[int, ...]
     lambdas: np.ndarray
@@ -252,6 +313,7 @@ def dataset_size_sweep(
     batch_size: int = BATCH_SIZE,
     hidden: int = HIDDEN,
     pool=None,
+    progress: bool | None = None,
 ) -> SizeSweep:
     r"""Test accuracy of AdamW-trained MLPs over training-set sizes and weight decays.
 
@@ -265,24 +327,49 @@ def dataset_size_sweep(
     Parameters
     ----------
     seeds : sequence of int
+        One initialisation, batch order and training subset per seed.
     base_n : int
+        The smallest training set.
     factors : sequence of int
+        The sizes are ``base_n * factor``.
     lambdas : array_like
         The weight-decay grid.
     lr, epochs, batch_size, hidden
         See :func:`train_mlp_ensemble`.
     pool : tuple, optional
         ``(X_pool, y_pool, X_test, y_test)``; default :func:`data`.
+    progress : bool or None, default None
+        Progress bars over the sizes and, inside, the epochs; ``None`` follows
+        ``WEIGHTDECAY_PROGRESS`` (:func:`weightdecay.progress.progress_enabled`).  They never
+        change the result.
 
     Returns
     -------
     SizeSweep
+        Test accuracy and loss and training accuracy per size, λ and seed.
+
+    Raises
+    ------
+    ValueError
+        If the largest size exceeds the pool, or an argument is invalid.
 
     Examples
     --------
-    >>> sweep = dataset_size_sweep(  # doctest: +SKIP
-    ...     seeds=[0, 1], factors=[1, 4]
+    A tiny configuration on a random stand-in for the pool (the chapter's sweep, on
+    :func:`data`, takes minutes):
+
+    >>> import numpy as np
+    >>> from weightdecay.experiments import weight_decay_at_scale as ex
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 40)).astype(np.float32)
+    >>> y = rng.integers(0, 10, size=200)
+    >>> pool = (X, y, X[:50], y[:50])  # a stand-in for data(): (X_pool, y_pool, X_test, y_test)
+    >>> sweep = ex.dataset_size_sweep(
+    ...     seeds=[0, 1], base_n=20, factors=[1, 4], lambdas=[0.1, 1.0], epochs=1,
+    ...     batch_size=10, hidden=8, pool=pool, progress=False,
     ... )
+    >>> sweep.sizes, sweep.test_loss.shape
+    ((20, 80), (2, 2, 2))
     """
     seeds = _check_seeds(seeds)
     lambdas = check_lambdas(lambdas, "lambdas")
@@ -293,12 +380,12 @@ def dataset_size_sweep(
     L, S = len(lambdas), len(seeds)
     shape = (len(sizes), L, S)
     acc, loss, tr = np.empty(shape), np.empty(shape), np.empty(shape)
-    for i, n in enumerate(sizes):
+    for i, n in enumerate(progress_bar(sizes, desc="dataset_size_sweep", progress=progress)):
         subsets = _subsets(n, seeds, len(y))
         out = train_mlp_ensemble(
             X, y, np.tile(subsets, (L, 1)), Xt, yt,
             weight_decays=np.repeat(lambdas, S), seeds=list(seeds) * L,
-            lr=lr, epochs=epochs, batch_size=batch_size, hidden=hidden,
+            lr=lr, epochs=epochs, batch_size=batch_size, hidden=hidden, progress=progress,
         )
         acc[i] = out["test_acc"].reshape(L, S)
         loss[i] = out["test_loss"].reshape(L, S)
@@ -308,9 +395,42 @@ def dataset_size_sweep(
 
 @dataclass(frozen=True)
 class ScheduleComparison:
-    """Result of :func:`schedule_comparison`: ``test_acc[v, j, s]`` for variant
-    ``variants[v]`` (``"scheduled"``: the decay follows the schedule; ``"constant"``: it
-    does not), weight decay ``lambdas[j]`` and seed ``seeds[s]``."""
+    """Result of :func:`schedule_comparison`, arrays ``(2, n_lambdas, n_seeds)``.
+
+    ``test_acc[v, j, s]`` is for variant ``variants[v]`` (``"scheduled"``: the decay follows
+    the schedule; ``"constant"``: it does not), weight decay ``lambdas[j]`` and seed
+    ``seeds[s]``.
+
+    Parameters
+    ----------
+    variants : tuple of str
+        ``("scheduled", "constant")``.
+    lambdas : ndarray
+        The weight-decay grid.
+    seeds : tuple of int
+        The seeds.
+    n : int
+        The training-set size.
+    test_acc, test_loss : ndarray
+        Shape ``(2, len(lambdas), len(seeds))``.
+    weight_norm : ndarray
+        Same shape: the final Frobenius norm of the first-layer weights.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weightdecay.experiments import weight_decay_at_scale as ex
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 40)).astype(np.float32)
+    >>> y = rng.integers(0, 10, size=200)
+    >>> pool = (X, y, X[:50], y[:50])  # a stand-in for data(): (X_pool, y_pool, X_test, y_test)
+    >>> cmp = ex.schedule_comparison(
+    ...     seeds=[0], n=40, lambdas=[0.1, 1.0], epochs=1, batch_size=10, hidden=8,
+    ...     pool=pool, progress=False,
+    ... )
+    >>> cmp.variants, cmp.weight_norm.shape
+    (('scheduled', 'constant'), (2, 2, 1))
+    """
 
     variants: tuple[str, ...]
     lambdas: np.ndarray
@@ -332,6 +452,7 @@ def schedule_comparison(
     batch_size: int = BATCH_SIZE,
     hidden: int = HIDDEN,
     pool=None,
+    progress: bool | None = None,
 ) -> ScheduleComparison:
     r"""AdamW under a decaying schedule, with the decay following the schedule or not.
 
@@ -342,20 +463,47 @@ def schedule_comparison(
     Parameters
     ----------
     seeds : sequence of int
+        One initialisation, batch order and training subset per seed.
     n : int
         Training-set size.
     schedule : {"cosine", "linear", "constant"}
+        The learning-rate schedule (:func:`weightdecay.optim.lr_schedule`).
     lambdas : array_like
+        The weight-decay grid.
     lr, epochs, batch_size, hidden, pool
         See :func:`dataset_size_sweep`.
+    progress : bool or None, default None
+        Progress bars over the two variants and, inside, the epochs; ``None`` follows
+        ``WEIGHTDECAY_PROGRESS`` (:func:`weightdecay.progress.progress_enabled`).  They never
+        change the result.
 
     Returns
     -------
     ScheduleComparison
+        Test accuracy and loss and first-layer norm per variant, λ and seed.
+
+    Raises
+    ------
+    ValueError
+        If an argument is invalid.
 
     Examples
     --------
-    >>> cmp = schedule_comparison(seeds=[0, 1])  # doctest: +SKIP
+    A tiny configuration on a random stand-in for the pool (the chapter's, on :func:`data`,
+    takes minutes):
+
+    >>> import numpy as np
+    >>> from weightdecay.experiments import weight_decay_at_scale as ex
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 40)).astype(np.float32)
+    >>> y = rng.integers(0, 10, size=200)
+    >>> pool = (X, y, X[:50], y[:50])  # a stand-in for data(): (X_pool, y_pool, X_test, y_test)
+    >>> cmp = ex.schedule_comparison(
+    ...     seeds=[0, 1], n=40, lambdas=[0.1, 1.0], epochs=1, batch_size=10, hidden=8,
+    ...     pool=pool, progress=False,
+    ... )
+    >>> cmp.test_loss.shape
+    (2, 2, 2)
     """
     seeds = _check_seeds(seeds)
     lambdas = check_lambdas(lambdas, "lambdas")
@@ -365,10 +513,11 @@ def schedule_comparison(
     subsets = np.tile(_subsets(n, seeds, len(y)), (L, 1))
     variants = ("scheduled", "constant")
     acc, loss, norm = np.empty((2, L, S)), np.empty((2, L, S)), np.empty((2, L, S))
-    for v, coupled in enumerate((True, False)):
+    for v, coupled in enumerate(progress_bar((True, False), desc="schedule_comparison", progress=progress)):
         out = train_mlp_ensemble(
             X, y, subsets, Xt, yt, weight_decays=np.repeat(lambdas, S), seeds=list(seeds) * L,
             lr=lr, epochs=epochs, batch_size=batch_size, hidden=hidden, schedule=schedule, coupled=coupled,
+            progress=progress,
         )
         acc[v] = out["test_acc"].reshape(L, S)
         loss[v] = out["test_loss"].reshape(L, S)
@@ -385,6 +534,38 @@ class EquilibriumRun:
     ``unit_grad_norms[s, t, k]`` is :math:`\lVert\nabla_{w_k}\rVert\,\lVert w_k\rVert`, the
     gradient norm the weight would have at unit norm (before the step).
     ``initial_norms[s, k]``, ``n_elements[k]``.
+
+    Parameters
+    ----------
+    optimizer : str
+        ``"sgd"`` or ``"adamw"``.
+    lr, weight_decay, momentum : float
+        The hyperparameters of the run.
+    seeds : tuple of int
+        The seeds.
+    weight_names : tuple of str
+        The scale-invariant weights, as named in :func:`weightdecay.optim.bn_mlp`.
+    n_elements : tuple of int
+        Their numbers of coordinates.
+    initial_norms : ndarray
+        Shape ``(n_seeds, n_layers)``.
+    norms, angles, unit_grad_norms : ndarray
+        Shape ``(n_seeds, steps, n_layers)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weightdecay.experiments import weight_decay_at_scale as ex
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 40)).astype(np.float32)
+    >>> y = rng.integers(0, 10, size=200)
+    >>> pool = (X, y, X[:50], y[:50])  # a stand-in for data(): (X_pool, y_pool, X_test, y_test)
+    >>> run = ex.equilibrium_run(
+    ...     "adamw", seeds=[0], lr=0.01, weight_decay=0.1, momentum=0.9, steps=3,
+    ...     batch_size=50, hidden=(8, 8), pool=pool, progress=False,
+    ... )
+    >>> run.weight_names, run.n_elements, run.angles.shape
+    (('0.weight', '3.weight'), (320, 64), (1, 3, 2))
     """
 
     optimizer: str
@@ -442,6 +623,7 @@ def equilibrium_run(
     hidden: Sequence[int] = (32, 32),
     init_scale: float = 1.0,
     pool=None,
+    progress: bool | None = None,
 ) -> EquilibriumRun:
     r"""Per-step norms and angular updates of the scale-invariant weights of BatchNorm MLPs.
 
@@ -459,22 +641,51 @@ def equilibrium_run(
     Parameters
     ----------
     optimizer : {"sgd", "adamw"}
+        The optimiser.
     seeds : sequence of int
+        One model per seed.
     lr, weight_decay, momentum : float
+        Learning rate, ``weight_decay`` (:math:`> 0`) and momentum (:math:`\beta_1` for AdamW).
     steps, batch_size : int
+        Number of steps and mini-batch size (at most the pool size).
     hidden : sequence of int
+        Hidden widths.
     init_scale : float
         Factor applied to the initial hidden weights (to start above or below equilibrium).
     pool : tuple, optional
         ``(X_pool, y_pool, X_test, y_test)``; default :func:`data`.
+    progress : bool or None, default None
+        A progress bar over the steps; ``None`` follows ``WEIGHTDECAY_PROGRESS``
+        (:func:`weightdecay.progress.progress_enabled`).  It never changes the result.
 
     Returns
     -------
     EquilibriumRun
+        Per-step norms, angular updates and unit-norm gradient norms.
+
+    Raises
+    ------
+    ValueError
+        If ``optimizer`` is unknown or an argument is invalid.
 
     Examples
     --------
-    >>> run = equilibrium_run("sgd", seeds=[0], steps=10)  # doctest: +SKIP
+    A few steps on a random stand-in for the pool (the chapter runs 600 steps on
+    :func:`data`):
+
+    >>> import numpy as np
+    >>> from weightdecay.experiments import weight_decay_at_scale as ex
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 40)).astype(np.float32)
+    >>> y = rng.integers(0, 10, size=200)
+    >>> pool = (X, y, X[:50], y[:50])  # a stand-in for data(): (X_pool, y_pool, X_test, y_test)
+    >>> run = ex.equilibrium_run(
+    ...     "sgd", seeds=[0, 1], steps=5, batch_size=50, hidden=(8, 8), pool=pool, progress=False
+    ... )
+    >>> run.norms.shape, run.initial_norms.shape
+    ((2, 5, 2), (2, 2))
+    >>> bool((run.angles > 0).all())
+    True
     """
     if optimizer not in ("sgd", "adamw"):
         raise ValueError(f"optimizer must be 'sgd' or 'adamw'; got {optimizer!r}")
@@ -514,7 +725,7 @@ def equilibrium_run(
         generators = [torch.Generator().manual_seed(int(s)) for s in seeds]
         order = torch.stack([torch.randperm(N, generator=g) for g in generators])
         pos = 0
-        for t in range(steps):
+        for t in progress_bar(range(steps), desc="equilibrium_run", progress=progress):
             if pos + batch_size > N:
                 order, pos = torch.stack([torch.randperm(N, generator=g) for g in generators]), 0
             idx = order[:, pos : pos + batch_size]
