@@ -68,6 +68,10 @@ DEFAULT_BUDGET = 400.0  # seconds for the benchmark and the notebook (GPU_RUN_BU
 PACKAGES = ("nbclient", "nbformat", "ipykernel", "jupyter_client", "pyzmq", "tornado", "ipython", "torchvision",
            "airbench", "mnist1d", "weightdecay")
 
+#: How the chapter's GPU time-to-accuracy cell calls the experiment: ``ex`` is
+#: ``weightdecay.experiments.cnn_speed``, imported in the chapter's first code cell.
+TTA_CALL = "ex.time_to_accuracy_experiment("
+
 _IGNORE = re.compile(r"^\s*#\s*NBVAL_IGNORE_OUTPUT\b", re.M)
 _SKIP = re.compile(r"^\s*#\s*NBVAL_SKIP\b", re.M)
 _GPU_BRANCH = re.compile(r"^\s*if GPU\b", re.M)
@@ -437,7 +441,7 @@ def main(argv=None) -> int:
                            + (f" ({len(wide)} wider; see the log)" if wide else ""))
             if wide:
                 log(f"printed lines wider than {width} characters:", *("   " + w for w in wide))
-        tta_cells = [i for i in gpu_cells if "time_to_accuracy_experiment" in stored.cells[i].source]
+        tta_cells = [i for i in gpu_cells if TTA_CALL in stored.cells[i].source]
         for i in tta_cells:
             key = _cell_key(stored.cells[i], i)
             if key in ran:

@@ -19,8 +19,9 @@ one parameter at a time) against the ``torch.optim`` step they are tested agains
 same CNN's parameters: median step times and ratios.
 
 Every timing is the median of ``REPEATS`` blocks of ``INNER`` calls after a warm-up, the
-compared variants alternating within each repeat.  torch runs on one thread (the book's
-networks are tiny; one thread is also what the book's experiments use).
+compared variants alternating within each repeat.  torch runs on one thread
+(:func:`weightdecay.reproducibility.single_thread`; the book's networks are tiny, and one
+thread is also what the book's experiments use).
 
 Run with ``python benchmarks/optim.py``.
 """
@@ -37,6 +38,7 @@ import torch
 from torch import nn
 
 from weightdecay import optim as wo
+from weightdecay.reproducibility import single_thread
 
 REPEATS = 15
 INNER = 20
@@ -146,13 +148,14 @@ def reference_rules_against_torch() -> None:
 
 
 def main() -> None:
-    torch.set_num_threads(1)
-    print("weightdecay benchmark: optimisers")
-    print(f"{datetime.datetime.now():%Y-%m-%d %H:%M}  torch {torch.__version__}  {platform.processor() or platform.machine()}"
-          f"  {os.cpu_count()} CPUs, torch threads: {torch.get_num_threads()}")
-    print(f"medians of {REPEATS} repeats; the machine may be shared, so compare ratios, not absolute times")
-    cost_of_weight_decay()
-    reference_rules_against_torch()
+    with single_thread():
+        print("weightdecay benchmark: optimisers")
+        print(f"{datetime.datetime.now():%Y-%m-%d %H:%M}  torch {torch.__version__}  "
+              f"{platform.processor() or platform.machine()}"
+              f"  {os.cpu_count()} CPUs, torch threads: {torch.get_num_threads()}")
+        print(f"medians of {REPEATS} repeats; the machine may be shared, so compare ratios, not absolute times")
+        cost_of_weight_decay()
+        reference_rules_against_torch()
 
 
 if __name__ == "__main__":

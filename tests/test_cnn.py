@@ -1,4 +1,7 @@
-"""weightdecay.cnn: the network, the training loop (also under DDP), timing and the cost of weight decay."""
+"""weightdecay.cnn: the network, the training loop (also under DDP), timing and the cost of weight decay.
+
+The chapter's grids (speed switches, time to accuracy) are tested in test_experiments_cnn_speed.py.
+"""
 
 import json
 import os
@@ -104,6 +107,22 @@ def test_1d_network_uses_gemm_conv_and_counts_the_same_flops():
     layers = [(40, 1, 4), (40, 4, 8), (20, 8, 8), (20, 8, 8), (20, 8, 8), (10, 8, 16), (5, 16, 16), (5, 16, 16)]
     forward = sum(2 * 3 * n * a * b * 3 for n, a, b in layers) + 2 * 3 * 16 * 10
     assert cnn.count_flops(model, x, backward=False) == forward
+
+
+@pytest.mark.parametrize("dims", [1, 2])
+def test_scale_invariant_weights_are_the_convbn_convolutions(dims):
+    """scale_invariant_weights calls weightdecay.optim.scale_invariant_parameters; on a FastResNet
+    (bare or wrapped like DistributedDataParallel) it gives the convolution of every ConvBN block, input side first."""
+    model = cnn.fast_resnet((4, 8, 8, 16), dims=dims)
+    expected = [(f"{name}.0.weight", m.conv.weight) for name, m in model.named_modules() if isinstance(m, cnn.ConvBN)]
+    ddp_like = nn.Module()
+    ddp_like.module = model  # what DistributedDataParallel looks like to _unwrap
+    for wrapped in (model, ddp_like):
+        found = cnn.scale_invariant_weights(wrapped)
+        assert [n for n, _ in found] == [n for n, _ in expected]
+        assert all(p is q for (_, p), (_, q) in zip(found, expected))
+    assert [n for n, _ in cnn.scale_invariant_weights(cnn.ConvBN(3, 4))] == ["0.weight"]
+    assert cnn.scale_invariant_weights(nn.Sequential(nn.Flatten(), nn.Linear(12, 3))) == []
 
 
 def test_scale_invariance_and_gradient_scaling():
@@ -342,61 +361,6 @@ def test_train_needs_batchnorm_convolutions():
                   make_optimizer=cnn.make_optimizer_factory(), progress=False)
 
 
-def test_time_to_accuracy_experiment_shapes():
-    X, y = tiny_images(32)
-    res = cnn.time_to_accuracy_experiment(
-        lambda: cnn.fast_resnet((4, 4, 8, 8)), (X, y), (X, y), weight_decays=[0.0, 0.01], seeds=[0, 1],
-        make_optimizer=lambda m, lam: cnn.make_optimizer_factory("sgd", lr=0.05, weight_decay=lam)(m),
-        epochs=2, batch_size=8, target=0.0)
-    assert res.test_acc.shape == res.weight_norm.shape == (2, 2, 3)
-    np.testing.assert_array_equal(res.epochs_to_target, np.zeros((2, 2)))  # target 0 is reached at once
-    assert res.seconds_per_epoch.shape == (2, 2) and np.all(res.seconds_per_epoch > 0)
-    np.testing.assert_array_equal(res.weight_norm[0, :, 0], res.weight_norm[1, :, 0])  # same init per seed
-    with pytest.raises(ValueError, match="weight_decays must all be >= 0"):
-        cnn.time_to_accuracy_experiment(lambda: None, (X, y), (X, y), weight_decays=[-1.0], seeds=[0],
-                                        make_optimizer=None, epochs=1, target=0.5)
-
-
-def _tta_result(test_acc, target):
-    test_acc = np.asarray(test_acc, dtype=float)
-    shape = test_acc.shape
-    norm = np.broadcast_to(np.linspace(2.0, 1.0, shape[2]), shape).copy()
-    return cnn.TTAResult(np.array([0.0, 1e-3]), tuple(range(shape[1])), target, test_acc,
-                         np.zeros(shape), norm, 0.1 / norm**2, np.cumsum(np.ones(shape), axis=2) - 1)
-
-
-def test_tta_summary_counts_seeds_and_reports_mean_and_standard_error():
-    acc = [[[0.1, 0.5, 0.9, 0.95], [0.1, 0.9, 0.9, 0.90], [0.1, 0.6, 0.7, 0.80]],   # λ = 0: reached at 2, 1, never
-           [[0.1, 0.5, 0.6, 0.97], [0.1, 0.5, 0.6, 0.70], [0.1, 0.2, 0.3, 0.40]]]   # λ = 1e-3: reached at 3 only
-    res = _tta_result(acc, target=0.9)
-    np.testing.assert_array_equal(res.epochs_to_target, [[2, 1, np.nan], [3, np.nan, np.nan]])
-    base, decayed = res.summary()
-    assert base["weight_decay"] == 0.0 and decayed["weight_decay"] == 1e-3
-    assert (base["n_seeds"], base["n_reached"], decayed["n_reached"]) == (3, 2, 1)
-    assert base["epochs_mean"] == pytest.approx(1.5)
-    assert base["epochs_se"] == pytest.approx(np.std([2, 1], ddof=1) / np.sqrt(2))  # ddof = 1: 0.5, not 0.354
-    assert decayed["epochs_mean"] == 3.0 and np.isnan(decayed["epochs_se"])
-    final = np.array([0.95, 0.90, 0.80])
-    assert base["final_acc_mean"] == pytest.approx(final.mean())
-    assert base["final_acc_se"] == pytest.approx(final.std(ddof=1) / np.sqrt(3))
-    diff = np.array([0.97, 0.70, 0.40]) - final
-    assert decayed["final_acc_diff_mean"] == pytest.approx(diff.mean())
-    assert decayed["final_acc_diff_se"] == pytest.approx(diff.std(ddof=1) / np.sqrt(3))
-    assert base["final_acc_diff_mean"] == 0.0 and base["final_acc_diff_se"] == 0.0
-    assert base["weight_norm_start"] == 2.0 and base["weight_norm_end"] == 1.0
-    assert base["effective_lr_start"] == pytest.approx(0.025) and base["effective_lr_end"] == pytest.approx(0.1)
-
-
-def test_tta_summary_when_no_seed_reaches_the_target():
-    res = _tta_result(np.full((2, 2, 3), 0.5), target=0.9)
-    for row in res.summary():
-        assert row["n_reached"] == 0 and np.isnan(row["epochs_mean"]) and np.isnan(row["epochs_se"])
-        assert row["final_acc_se"] == 0.0
-    one_seed = _tta_result(np.full((2, 1, 3), 0.95), target=0.9).summary()[0]
-    assert one_seed["n_reached"] == 1 and one_seed["epochs_mean"] == 0.0
-    assert np.isnan(one_seed["epochs_se"]) and np.isnan(one_seed["final_acc_se"])
-
-
 def test_time_to_accuracy_finds_the_first_epoch():
     hist = {"epoch": [0, 1, 2, 3], "test_acc": [0.1, 0.6, 0.4, 0.8], "seconds": [0.0, 1.5, 3.0, 4.5]}
     assert cnn.time_to_accuracy(hist, 0.5) == (1, 1.5)
@@ -418,6 +382,22 @@ def test_normalize_images():
     torch.testing.assert_close(Z.std(dim=(0, 2, 3)), torch.ones(3), atol=1e-5, rtol=0)
     with pytest.raises(ValueError, match=r"shape \(N, C, H, W\)"):
         cnn.normalize_images(X[0])
+
+
+# --------------------------------------------------------------------------- moved names
+
+
+@pytest.mark.parametrize("name", ["speed_switches", "TTAResult", "time_to_accuracy_experiment"])
+def test_moved_names_still_work_with_a_deprecation_warning(name):
+    """The chapter's grids moved to weightdecay.experiments.cnn_speed; the old names warn for one release."""
+    from weightdecay.experiments import cnn_speed
+
+    assert name not in cnn.__all__ and name in cnn_speed.__all__
+    with pytest.warns(DeprecationWarning, match=rf"weightdecay\.cnn\.{name} moved to weightdecay\.experiments\.cnn_speed\.{name}"):
+        old = getattr(cnn, name)
+    assert old is getattr(cnn_speed, name)
+    with pytest.raises(AttributeError, match="no attribute 'not_a_name'"):
+        cnn.not_a_name
 
 
 # --------------------------------------------------------------------------- timing

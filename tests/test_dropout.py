@@ -394,45 +394,6 @@ def test_late_dropout_that_never_starts_equals_training_without_dropout():
     assert on["train_loss"] != hist["train_loss"]
 
 
-def test_mnist1d_experiment_shapes_determinism_and_settings():
-    kwargs = dict(seeds=(0, 1), epochs=2, n_samples=200, hidden=(16,), lr=3e-3)
-    settings_ = (0.0, 0.5, D.DropoutSchedule(0.5, start_epoch=5))
-    a = D.mnist1d_dropout_experiment(settings_, keep_models=True, **kwargs)
-    b = D.mnist1d_dropout_experiment(settings_, **kwargs)
-    assert a.labels == ("no dropout", "dropout p=0.5", "late dropout p=0.5 (epochs >= 5)")
-    assert a.test_acc.shape == (3, 2, 2) and a.epochs.tolist() == [1, 2]
-    for key in ("train_loss", "train_acc", "val_loss", "val_acc", "test_loss", "test_acc"):
-        values = a.curve(key)
-        assert np.all(np.isfinite(values))
-        np.testing.assert_array_equal(values, b.curve(key))
-    assert np.all((a.test_acc >= 0) & (a.test_acc <= 1))
-    # late dropout that starts after the last epoch trains exactly like no dropout
-    np.testing.assert_array_equal(a.train_loss[0], a.train_loss[2])
-    assert not np.array_equal(a.train_loss[0], a.train_loss[1])
-    mean, std = a.mean_std("test_acc")
-    assert mean.shape == (3, 2) and std.shape == (3, 2) and a.final("val_loss").shape == (3, 2)
-    assert len(a.models) == 3 and len(a.models[1]) == 2 and not a.models[1][0].training
-    assert b.models == ()
-    with pytest.raises(ValueError, match="key must be one of"):
-        a.curve("accuracy")
-
-
-@pytest.mark.parametrize(
-    "kwargs, match",
-    [
-        ({"settings": ()}, "settings must contain at least one"),
-        ({"settings": (0.0, 1.0)}, r"settings\[1\] must lie in \[0, 1\)"),
-        ({"seeds": ()}, "seeds must contain at least one"),
-        ({"seeds": (-1,)}, "seed must be an integer >= 0"),
-        ({"epochs": 0}, "epochs must be an integer >= 1"),
-        ({"lr": -1.0}, "lr must be a finite number > 0"),
-    ],
-)
-def test_mnist1d_experiment_rejects_bad_arguments(kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        D.mnist1d_dropout_experiment(**kwargs)
-
-
 def test_sgd_with_dropout_on_the_inputs_finds_the_dropout_ridge_solution():
     X_raw, y_raw, _ = _problem(n=200, d=3, seed=4, scales=[1, 5, 0.2])
     X, y, _ = standardize(X_raw, y_raw)
@@ -483,84 +444,6 @@ def test_input_noise_is_ridge_with_lambda_sigma_squared():
         D.monte_carlo_input_noise_loss(X, y, w[:3], sigma, n_samples=10)
 
 
-# ---------------------------------------------------------------------------
-# Comparing settings over seeds
-# ---------------------------------------------------------------------------
-def _toy_curves():
-    """Two settings x three seeds x four epochs, with values chosen by hand."""
-    val_loss = np.array([
-        [[3.0, 1.0, 2.0, 2.5], [3.0, 2.0, 1.5, 2.0], [3.0, 1.0, 1.0, 4.0]],   # best epochs 2, 3, 2 (tie: earliest)
-        [[3.0, 2.0, 1.5, 1.0], [3.0, 2.0, 1.0, 1.2], [3.0, 2.0, 1.8, 1.1]],   # best epochs 4, 3, 4
-    ])
-    test_acc = np.arange(24, dtype=float).reshape(2, 3, 4) / 100
-    zeros = np.zeros_like(val_loss)
-    return D.DropoutCurves(labels=("a", "b"), seeds=(0, 1, 2), epochs=np.arange(1, 5), train_loss=zeros,
-                           train_acc=zeros, val_loss=val_loss, val_acc=-val_loss, test_loss=val_loss + 1,
-                           test_acc=test_acc)
-
-
-def test_epoch_of_best_takes_the_minimum_loss_or_maximum_accuracy_earliest_first():
-    c = _toy_curves()
-    np.testing.assert_array_equal(c.epoch_of_best("val_loss"), [[2, 3, 2], [4, 3, 4]])
-    np.testing.assert_array_equal(c.epoch_of_best("val_acc"), [[2, 3, 2], [4, 3, 4]])  # val_acc = -val_loss
-    # agrees with the EarlyStopping rule on the same curve (unlimited patience)
-    from weightdecay.early_stopping import simulate_early_stopping
-
-    for i, j in np.ndindex(2, 3):
-        assert simulate_early_stopping(c.val_loss[i, j], patience=10)[0] == c.epoch_of_best()[i, j]
-    with pytest.raises(ValueError, match="key must be one of"):
-        c.epoch_of_best("val_error")
-
-
-def test_compare_final_and_best_with_paired_differences():
-    c = _toy_curves()
-    final = c.compare("test_acc")
-    np.testing.assert_array_equal(final.values, c.test_acc[:, :, -1])
-    np.testing.assert_allclose(final.mean, [0.07, 0.19])
-    np.testing.assert_allclose(final.se, [0.04 / np.sqrt(3)] * 2)  # std(ddof=1) of 0.03, 0.07, 0.11 is 0.04
-    # every seed of setting b is exactly 0.12 above setting a: paired difference has no spread
-    np.testing.assert_allclose(final.diff_mean, [0.0, 0.12])
-    np.testing.assert_allclose(final.diff_se, [0.0, 0.0], atol=1e-15)
-    best = c.compare("test_acc", "best")
-    np.testing.assert_array_equal(best.epochs, [[2, 3, 2], [4, 3, 4]])
-    np.testing.assert_allclose(best.values, [[0.01, 0.06, 0.09], [0.15, 0.18, 0.23]])
-    np.testing.assert_allclose(best.diff_mean[1], np.mean([0.14, 0.12, 0.14]))
-    np.testing.assert_allclose(best.diff_se[1], np.std([0.14, 0.12, 0.14], ddof=1) / np.sqrt(3))
-    # scored at the given epochs, against setting 1
-    given = c.compare("test_loss", np.ones((2, 3), dtype=int), baseline=1)
-    np.testing.assert_allclose(given.values, 4.0)
-    np.testing.assert_allclose(given.diff_mean, 0.0)
-    np.testing.assert_array_equal(c.at_epoch("test_acc", best.epochs), best.values)
-    np.testing.assert_array_equal(c.at_epoch("test_acc", best.epochs.astype(float)), best.values)  # whole floats
-
-
-def test_compare_with_one_seed_has_nan_standard_errors():
-    c = _toy_curves()
-    one = D.DropoutCurves(labels=c.labels, seeds=(0,), epochs=c.epochs,
-                          **{k: getattr(c, k)[:, :1] for k in D.CURVE_KEYS})
-    result = one.compare("test_acc")
-    assert result.values.shape == (2, 1) and np.all(np.isnan(result.se)) and np.all(np.isnan(result.diff_se))
-
-
-@pytest.mark.parametrize(
-    "call, match",
-    [
-        (lambda c: c.compare("test_acc", "middle"), "at must be 'final', 'best' or an array"),
-        (lambda c: c.compare("test_acc", baseline=2), r"baseline must be a setting index in 0\.\.1; got 2"),
-        (lambda c: c.compare("test_acc", baseline=True), "baseline must be a setting index"),
-        (lambda c: c.compare("accuracy"), "key must be one of"),
-        (lambda c: c.at_epoch("test_acc", np.zeros((2, 3), dtype=int)), r"epochs must be an integer array .* in 1\.\.4"),
-        (lambda c: c.at_epoch("test_acc", np.full((2, 3), 5)), r"epochs must be an integer array"),
-        (lambda c: c.at_epoch("test_acc", np.full((2, 3), 1.5)), r"epochs must be an integer array"),
-        (lambda c: c.at_epoch("test_acc", [["a"] * 3] * 2), r"epochs must be an integer array"),
-        (lambda c: c.at_epoch("test_acc", np.ones((3, 2), dtype=int)), r"of shape \(2, 3\)"),
-    ],
-)
-def test_compare_and_at_epoch_reject_bad_arguments(call, match):
-    with pytest.raises(ValueError, match=match):
-        call(_toy_curves())
-
-
 def test_fit_linear_dropout_seeds_runs_fit_linear_dropout_once_per_seed():
     X_raw, y_raw, _ = _problem(n=60, d=3, seed=5)
     X, y, _ = standardize(X_raw, y_raw)
@@ -584,13 +467,6 @@ def test_mc_dropout_predict_follows_a_float64_model():
 
 
 def test_progress_bars_show_but_do_not_change_the_numbers(capsys):
-    kwargs = dict(seeds=(0, 1), epochs=2, n_samples=100, hidden=(8,))
-    on = D.mnist1d_dropout_experiment((0.0, 0.5), progress=True, **kwargs)
-    assert "dropout runs" in capsys.readouterr().err
-    off = D.mnist1d_dropout_experiment((0.0, 0.5), progress=False, **kwargs)
-    assert capsys.readouterr().err == ""
-    for key in D.CURVE_KEYS:
-        np.testing.assert_array_equal(on.curve(key), off.curve(key))
     X_raw, y_raw, _ = _problem(n=60, d=3, seed=6)
     X, y, _ = standardize(X_raw, y_raw)
     fit = dict(epochs=3, lr=0.05, batch_size=20)
@@ -602,3 +478,24 @@ def test_progress_bars_show_but_do_not_change_the_numbers(capsys):
     assert "epochs" in capsys.readouterr().err
     np.testing.assert_array_equal(w_on, D.fit_linear_dropout(X, y, 0.3, seed=1, progress=False, **fit))
     np.testing.assert_array_equal(w_on, W_off[1])
+
+
+@pytest.mark.parametrize(
+    "name, new",
+    [
+        ("CURVE_KEYS", "weightdecay.experiments.grid"),
+        ("SeedComparison", "weightdecay.experiments.grid"),
+        ("SeedCurves", "weightdecay.experiments.grid"),
+        ("DropoutCurves", "weightdecay.experiments.dropout"),
+        ("mnist1d_dropout_experiment", "weightdecay.experiments.dropout"),
+    ],
+)
+def test_moved_names_still_work_with_a_deprecation_warning(name, new):
+    import importlib
+
+    with pytest.warns(DeprecationWarning, match=rf"weightdecay\.dropout\.{name} moved to {new}\.{name}"):
+        old = getattr(D, name)
+    assert old is getattr(importlib.import_module(new), name)
+    assert name not in D.__all__
+    with pytest.raises(AttributeError, match="has no attribute 'no_such_name'"):
+        D.no_such_name  # noqa: B018

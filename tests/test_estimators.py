@@ -65,7 +65,7 @@ def test_the_intercept_matters_on_uncentred_data(uncentred):
     without = wd.linear.Lasso(lam=0.05, fit_intercept=False).fit(X, y)
     assert without.intercept_ == 0.0
     assert with_b.score(X, y) > without.score(X, y) + 0.05
-    with pytest.warns(wd.linear.UncentredDataWarning):  # the functional lasso fits no intercept
+    with pytest.warns(wd.linear.UncenteredDataWarning):  # the functional lasso fits no intercept
         w_functional = wd.linear.lasso(X, y, 0.05)
     np.testing.assert_allclose(without.coef_, w_functional, atol=1e-12)
 
@@ -74,16 +74,16 @@ def test_the_intercept_matters_on_uncentred_data(uncentred):
 @pytest.mark.parametrize("fit_intercept", [True, False])
 def test_estimators_do_not_warn_about_uncentred_data(estimator, fit_intercept, uncentred):
     # With an intercept the solver sees centred data; without, the fit through the origin is
-    # asked for explicitly: the functional solvers' UncentredDataWarning is not for them.
+    # asked for explicitly: the functional solvers' UncenteredDataWarning is not for them.
     X, y = uncentred
     with warnings.catch_warnings():
-        warnings.simplefilter("error", wd.linear.UncentredDataWarning)
+        warnings.simplefilter("error", wd.linear.UncenteredDataWarning)
         estimator(lam=0.05, fit_intercept=fit_intercept).fit(X, y)
 
 
 def test_ridge_without_intercept_is_the_functional_ridge(uncentred):
     X, y = uncentred
-    with pytest.warns(wd.linear.UncentredDataWarning):
+    with pytest.warns(wd.linear.UncenteredDataWarning):
         w_functional = wd.linear.ridge(X, y, 0.05)
     model = wd.linear.Ridge(lam=0.05, fit_intercept=False).fit(X, y)
     np.testing.assert_allclose(model.coef_, w_functional, rtol=1e-12, atol=1e-12)

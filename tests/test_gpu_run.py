@@ -200,8 +200,11 @@ def test_the_chapter_has_what_the_run_relies_on():
     nb = nbformat.read(NOTEBOOK, as_version=4)
     gpu = [c for c in nb.cells if gpu_run.is_gpu_cell(c)]
     assert len(gpu) >= 3
-    assert any("time_to_accuracy_experiment" in c.source for c in gpu)
-    assert any("speed_switches" in c.source for c in gpu)
+    assert any(gpu_run.TTA_CALL in c.source for c in gpu)
+    assert any("ex.speed_switches(" in c.source for c in gpu)
+    # the dry run keeps the first code cell and the GPU cells: the first must import what they call
+    first = next(c for c in nb.cells if c.cell_type == "code").source
+    assert "from weightdecay.experiments import cnn_speed as ex" in first and "from weightdecay import cnn" in first
     assert all(c.get("id") for c in nb.cells)  # the merge matches cells by id
     small = gpu_run.dry_run_notebook(nb)
     assert small.cells[0].source == next(c for c in nb.cells if c.cell_type == "code").source

@@ -23,7 +23,7 @@ from weightdecay.linear import (
     ConvergenceWarning,
     CVResult,
     PathEvent,
-    UncentredDataWarning,
+    UncenteredDataWarning,
     cross_validate_lasso,
     cross_validate_ridge,
     elastic_net,
@@ -482,7 +482,7 @@ def test_zero_columns_and_zero_correlation():
     Xo = np.column_stack([np.ones(4), [1.0, -1.0, 1.0, -1.0]])
     yo = np.array([1.0, 1.0, -1.0, -1.0])
     assert lambda_max(Xo, yo) == 0.0
-    with pytest.warns(UncentredDataWarning, match="constant"):  # the column of ones
+    with pytest.warns(UncenteredDataWarning, match="constant"):  # the column of ones
         assert np.all(lasso(Xo, yo, 0.0) == 0)
 
 
@@ -835,7 +835,7 @@ def test_a_dataframe_with_non_numeric_columns_names_them():
 
 
 # ---------------------------------------------------------------------------
-# The centred convention: UncentredDataWarning
+# The centred convention: UncenteredDataWarning
 # ---------------------------------------------------------------------------
 def _fits(X, y):
     """Every function that fits without an intercept, once."""
@@ -853,7 +853,7 @@ def _uncentred_warnings(fn) -> list:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fn()
-    return [c for c in caught if issubclass(c.category, UncentredDataWarning)]
+    return [c for c in caught if issubclass(c.category, UncenteredDataWarning)]
 
 
 @pytest.mark.parametrize("n", [20, 100, 1000, 10_000])
@@ -863,7 +863,7 @@ def test_no_warning_on_zero_mean_random_designs(n):
         X = rng.standard_normal((n, 30))
         y = X[:, :3] @ np.array([1.0, -1.0, 0.5]) + rng.standard_normal(n)
         with warnings.catch_warnings():
-            warnings.simplefilter("error", UncentredDataWarning)
+            warnings.simplefilter("error", UncenteredDataWarning)
             for fit in _fits(X, y):
                 fit()
 
@@ -874,7 +874,7 @@ def test_no_warning_on_standardised_data(diabetes):
     X_const = np.column_stack([X_raw, np.full(len(y_raw), 0.1)])  # a constant column
     Xs, ys, _ = standardize(X_const, y_raw)
     with warnings.catch_warnings():
-        warnings.simplefilter("error", UncentredDataWarning)
+        warnings.simplefilter("error", UncenteredDataWarning)
         for data in ((X, y), (Xs, ys), (X_raw - X_raw.mean(axis=0), y_raw - y_raw.mean())):
             for fit in _fits(*data):
                 fit()
@@ -908,7 +908,7 @@ def test_warns_on_an_offset_feature_and_on_an_intercept_column():
     X = np.column_stack([np.ones(50), rng.standard_normal(50)])  # an explicit intercept column
     (caught,) = _uncentred_warnings(lambda: ridge(X, rng.standard_normal(50), 0.1))
     assert "constant" in str(caught.message) and "intercept column would be penalised" in str(caught.message)
-    assert issubclass(UncentredDataWarning, UserWarning)
+    assert issubclass(UncenteredDataWarning, UserWarning)
 
 
 def test_the_packages_own_fits_without_intercept_do_not_warn():
@@ -920,7 +920,7 @@ def test_the_packages_own_fits_without_intercept_do_not_warn():
     X = rng.normal(5.0, 1.0, size=(60, 4))
     y = 30 + X @ np.array([1.0, 0.0, -1.0, 2.0]) + rng.standard_normal(60)
     with warnings.catch_warnings():
-        warnings.simplefilter("error", UncentredDataWarning)
+        warnings.simplefilter("error", UncenteredDataWarning)
         cross_validate_ridge(X, y, [0.1, 1.0], k=3, standardize_folds=False)
         cross_validate_lasso(X, y, [0.1, 1.0], k=3, standardize_folds=False)
         cross_validate_ridge(X, y, [0.1, 1.0], k=3)

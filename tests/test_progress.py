@@ -6,6 +6,7 @@ import pytest
 torch = pytest.importorskip("torch")
 
 from weightdecay import cnn, training  # noqa: E402
+from weightdecay.experiments import cnn_speed  # noqa: E402
 from weightdecay.progress import ENV_VAR, progress_bar, progress_enabled  # noqa: E402
 
 
@@ -154,7 +155,7 @@ def test_cnn_train_follows_the_same_default(monkeypatch, capsys):
 def test_cnn_grid_and_timing_helpers_show_one_bar(monkeypatch, capsys):
     monkeypatch.delenv(ENV_VAR, raising=False)
     X, y = torch.randn(32, 16), torch.arange(32) % 10
-    tta = cnn.time_to_accuracy_experiment(
+    tta = cnn_speed.time_to_accuracy_experiment(
         lambda: cnn.fast_resnet((4, 8, 8, 8), dims=1), (X, y), (X, y), weight_decays=[0.0, 5e-3], seeds=[0],
         target=0.5, epochs=1, batch_size=16,
         make_optimizer=lambda m, lam: cnn.make_optimizer_factory("sgd", lr=0.05, weight_decay=lam)(m))
@@ -163,7 +164,7 @@ def test_cnn_grid_and_timing_helpers_show_one_bar(monkeypatch, capsys):
     assert "runs" in err and "/2 [" in err and "epochs" not in err  # the outer loop only
     cnn.time_call(lambda: None, repeats=3, warmup=1)
     assert "timing" in capsys.readouterr().err
-    rows = cnn.speed_switches(lambda: torch.nn.Linear(16, 10), X, y, switches=("4x batch",), repeats=2, warmup=1)
+    rows = cnn_speed.speed_switches(lambda: torch.nn.Linear(16, 10), X, y, switches=("4x batch",), repeats=2, warmup=1)
     err = capsys.readouterr().err
     assert len(rows) == 2 and "settings" in err and "timing" not in err
     monkeypatch.setenv(ENV_VAR, "0")

@@ -113,3 +113,22 @@ def test_pinned_env_names_only_variables_that_exist():
 
     assert PINNED_ENV["ATEN_CPU_CAPABILITY"] == "default"
     assert PINNED_ENV["MKL_CBWR"] == "COMPATIBLE"
+
+
+def test_single_thread_sets_one_thread_and_restores_the_count_even_on_error():
+    import torch
+
+    from weightdecay.reproducibility import single_thread
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        with single_thread():
+            assert torch.get_num_threads() == 1
+        assert torch.get_num_threads() == 2
+        with pytest.raises(RuntimeError, match="boom"):
+            with single_thread():
+                raise RuntimeError("boom")
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

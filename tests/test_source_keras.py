@@ -16,7 +16,7 @@ import pytest
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 keras = pytest.importorskip("keras")
-wo = pytest.importorskip("weightdecay.optim")
+ex = pytest.importorskip("weightdecay.experiments.optimizers")
 
 # Keras's torch backend converts tensors with numpy's pre-2.0 __array__ protocol.
 pytestmark = pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")
@@ -37,7 +37,7 @@ class SourceMLP(keras.Model):
 
 @pytest.fixture(scope="module")
 def data():
-    X, y, _ = wo.source_regression_data(200, 2, noise=0.0, rng=42)
+    X, y, _ = ex.source_regression_data(200, 2, noise=0.0, rng=42)
     return X.astype("float32"), y.astype("float32")[:, None]
 
 

@@ -60,7 +60,7 @@ class _BookLinearModel(RegressorMixin, BaseEstimator):
         solver is run on the centred data, and ``intercept_ = y.mean() - X.mean(0) @ coef_``;
         the intercept is not penalised.  With ``fit_intercept=False`` the solver sees ``X``
         and ``y`` as given and fits through the origin, without the
-        :class:`~weightdecay.linear.UncentredDataWarning` of the functional solvers.
+        :class:`~weightdecay.linear.UncenteredDataWarning` of the functional solvers.
 
         Parameters
         ----------

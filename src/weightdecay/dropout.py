@@ -28,11 +28,9 @@ Three parts.
    (:func:`expected_input_noise_loss`, :func:`monte_carlo_input_noise_loss`).
 
 3. Networks (need torch): :func:`set_dropout`, :func:`remove_dropout`,
-   :func:`mc_dropout_predict`, the training callback :class:`DropoutSchedule` (constant,
-   early and late dropout, Liu et al. 2023) and :func:`mnist1d_dropout_experiment`, the
-   book's MLP-on-MNIST-1D comparison over several seeds, whose curves
-   (:class:`SeedCurves`) compare the settings at the last epoch or at each run's best
-   validation epoch, with standard errors over seeds (:meth:`SeedCurves.compare`).
+   :func:`mc_dropout_predict` and the training callback :class:`DropoutSchedule` (constant,
+   early and late dropout, Liu et al. 2023).  The book's MLP-on-MNIST-1D comparison over
+   several seeds is :func:`weightdecay.experiments.dropout.mnist1d_dropout_experiment`.
 
 torch is imported only inside the functions that need it, so the linear-regression part
 works without it.
@@ -41,14 +39,12 @@ works without it.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 
 from .linear import _ridge_coefs
 from .progress import progress_bar
-from .stats import mean_se
 from .validation import (
     check_matrix,
     check_positive_float,
@@ -77,10 +73,6 @@ __all__ = [
     "remove_dropout",
     "mc_dropout_predict",
     "DropoutSchedule",
-    "SeedComparison",
-    "SeedCurves",
-    "DropoutCurves",
-    "mnist1d_dropout_experiment",
 ]
 
 #: Largest number of features for which :func:`enumerate_dropout_loss` enumerates all masks
@@ -181,10 +173,9 @@ def dropout(x, p: float, training: bool = True, generator=None, *, scaling: str 
 # Linear regression: the expected loss and its minimiser
 # ---------------------------------------------------------------------------
 def equivalent_ridge_lambda(p: float) -> float:
-    r"""The book's ridge :math:`\lambda = p/(1-p)` that dropout with drop probability ``p``
-    equals for standardised features (:math:`\lVert x_j\rVert^2 = n`).
+    r"""The book's ridge :math:`\lambda = p/(1-p)` that dropout with drop probability ``p`` equals.
 
-    It grows from 0 at ``p = 0`` to infinity as ``p → 1``; ``p = 0.5`` gives ``λ = 1``.
+    The equality holds for standardised features (:math:`\lVert x_j\rVert^2 = n`).  It grows from 0 at ``p = 0`` to infinity as ``p → 1``; ``p = 0.5`` gives ``λ = 1``.
 
     Parameters
     ----------
@@ -535,10 +526,10 @@ def expected_input_noise_loss(X, y, w, sigma: float) -> float:
 
 
 def monte_carlo_input_noise_loss(X, y, w, sigma: float, n_samples: int, rng=None) -> MonteCarloEstimate:
-    r"""Monte Carlo estimate of :math:`\mathbb E_E\big[\frac1{2n}\lVert y - (X+E)w\rVert^2\big]`
-    with :math:`E_{ij} \sim \mathcal N(0, \sigma^2)` i.i.d.
+    r"""Monte Carlo estimate of the expected loss under Gaussian input noise.
 
-    Draws ``n_samples`` noise matrices; checks :func:`expected_input_noise_loss` without
+    The loss is :math:`\mathbb E_E\big[\frac1{2n}\lVert y - (X+E)w\rVert^2\big]` with
+    :math:`E_{ij} \sim \mathcal N(0, \sigma^2)` i.i.d.  Draws ``n_samples`` noise matrices; checks :func:`expected_input_noise_loss` without
     using its formula.
 
     Parameters
@@ -1190,451 +1181,27 @@ class DropoutSchedule:
         return False
 
 
-# ---------------------------------------------------------------------------
-# The MLP-on-MNIST-1D comparison
-# ---------------------------------------------------------------------------
-CURVE_KEYS = ("train_loss", "train_acc", "val_loss", "val_acc", "test_loss", "test_acc")
+# Moved to weightdecay.experiments (the MNIST-1D comparison fixes a dataset, an architecture
+# and a grid); the old names stay importable, with a DeprecationWarning, for one release.
+_MOVED = {
+    "CURVE_KEYS": "grid",
+    "SeedComparison": "grid",
+    "SeedCurves": "grid",
+    "DropoutCurves": "dropout",
+    "mnist1d_dropout_experiment": "dropout",
+}
 
 
-class SeedComparison(NamedTuple):
-    """One metric of several settings over the same seeds, from :meth:`SeedCurves.compare`.
+def __getattr__(name: str):
+    if name in _MOVED:
+        import importlib
+        import warnings
 
-    ``values`` has shape ``(n_settings, n_seeds)``; ``mean`` and ``se`` (standard error,
-    ``std(ddof=1) / sqrt(n_seeds)``) are per setting.  ``diff_mean`` and ``diff_se`` are the
-    mean and standard error over seeds of the *paired* difference ``values[i] - values[baseline]``
-    (zero for the baseline itself): every setting is trained from the same seeds, so pairing
-    removes the part of the seed-to-seed spread that the settings share.  With one seed the
-    standard errors are NaN.  ``epochs`` are the (1-based) epochs the values were taken at.
-
-    Parameters
-    ----------
-    values : array of shape (n_settings, n_seeds)
-        The metric of every run at the chosen epoch.
-    mean : array of shape (n_settings,)
-        Mean over seeds.
-    se : array of shape (n_settings,)
-        Standard error of the mean over seeds.
-    diff_mean : array of shape (n_settings,)
-        Mean over seeds of the paired difference from the baseline setting.
-    diff_se : array of shape (n_settings,)
-        Its standard error.
-    epochs : int array of shape (n_settings, n_seeds)
-        The (1-based) epoch of every run the values were taken at.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from weightdecay.dropout import DropoutCurves
-    >>> val_loss = np.array([[[1.0, 0.8, 0.9], [1.0, 0.7, 0.8], [1.0, 0.9, 0.9]],  # no dropout
-    ...                      [[1.0, 0.8, 0.6], [1.0, 0.6, 0.7], [1.0, 0.8, 0.7]]])  # dropout
-    >>> zeros = np.zeros_like(val_loss)
-    >>> curves = DropoutCurves(
-    ...     labels=("no dropout", "dropout p=0.5"), seeds=(0, 1, 2), epochs=np.arange(1, 4),
-    ...     train_loss=zeros, train_acc=zeros, val_loss=val_loss, val_acc=1 - val_loss,
-    ...     test_loss=val_loss + 0.1, test_acc=zeros,
-    ... )
-    >>> cmp = curves.compare("val_loss")  # at the last epoch, against setting 0
-    >>> cmp.values
-    array([[0.9, 0.8, 0.9],
-           [0.6, 0.7, 0.7]])
-    >>> np.round(cmp.mean, 3), np.round(cmp.se, 3)
-    (array([0.867, 0.667]), array([0.033, 0.033]))
-    >>> np.round(cmp.diff_mean, 3), np.round(cmp.diff_se, 3)
-    (array([ 0. , -0.2]), array([0.   , 0.058]))
-    """
-
-    values: np.ndarray
-    mean: np.ndarray
-    se: np.ndarray
-    diff_mean: np.ndarray
-    diff_se: np.ndarray
-    epochs: np.ndarray
-
-
-class SeedCurves:
-    """Per-epoch curves of several settings over several seeds.
-
-    A base class for the arrays ``train_loss``, ``train_acc``, ``val_*``, ``test_*`` of
-    shape ``(n_settings, n_seeds, n_epochs)`` that its subclasses hold, shared by
-    :class:`DropoutCurves` and :class:`weightdecay.early_stopping.EarlyStoppingRuns`.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from weightdecay.dropout import DropoutCurves
-    >>> val_loss = np.array([[[1.0, 0.8, 0.9], [1.0, 0.7, 0.8], [1.0, 0.9, 0.9]],  # no dropout
-    ...                      [[1.0, 0.8, 0.6], [1.0, 0.6, 0.7], [1.0, 0.8, 0.7]]])  # dropout
-    >>> zeros = np.zeros_like(val_loss)
-    >>> curves = DropoutCurves(
-    ...     labels=("no dropout", "dropout p=0.5"), seeds=(0, 1, 2), epochs=np.arange(1, 4),
-    ...     train_loss=zeros, train_acc=zeros, val_loss=val_loss, val_acc=1 - val_loss,
-    ...     test_loss=val_loss + 0.1, test_acc=zeros,
-    ... )
-    >>> from weightdecay.dropout import SeedCurves
-    >>> isinstance(curves, SeedCurves)
-    True
-    >>> curves.epoch_of_best("val_loss")  # the earliest epoch of the lowest loss
-    array([[2, 2, 2],
-           [3, 2, 3]])
-    >>> best = curves.compare("test_loss", at="best")  # test loss at each run's best epoch
-    >>> np.round(best.values, 3)
-    array([[0.9, 0.8, 1. ],
-           [0.7, 0.7, 0.8]])
-    """
-
-    def curve(self, key: str) -> np.ndarray:
-        """The array named ``key`` (one of ``train_loss``, ``train_acc``, ``val_*``, ``test_*``).
-
-        Parameters
-        ----------
-        key : str
-            ``"train_loss"``, ``"train_acc"``, ``"val_loss"``, ``"val_acc"``, ``"test_loss"``
-            or ``"test_acc"``.
-
-        Returns
-        -------
-        array of shape (n_settings, n_seeds, n_epochs)
-            The curves.
-
-        Raises
-        ------
-        ValueError
-            If ``key`` is not one of these names.
-        """
-        if key not in CURVE_KEYS:
-            raise ValueError(f"key must be one of {CURVE_KEYS}; got {key!r}")
-        return getattr(self, key)
-
-    def mean_std(self, key: str) -> tuple[np.ndarray, np.ndarray]:
-        """Mean and standard deviation over seeds: two arrays ``(n_settings, n_epochs)``.
-
-        Parameters
-        ----------
-        key : str
-            The curve, as in :meth:`curve`.
-
-        Returns
-        -------
-        mean : array of shape (n_settings, n_epochs)
-            Mean over seeds.
-        std : array of shape (n_settings, n_epochs)
-            Standard deviation over seeds (``ddof=1``; 0 with a single seed).
-        """
-        values = self.curve(key)
-        return values.mean(axis=1), values.std(axis=1, ddof=1 if values.shape[1] > 1 else 0)
-
-    def final(self, key: str) -> np.ndarray:
-        """Values at the last epoch, ``(n_settings, n_seeds)``.
-
-        Parameters
-        ----------
-        key : str
-            The curve, as in :meth:`curve`.
-
-        Returns
-        -------
-        array of shape (n_settings, n_seeds)
-            The last value of every run.
-        """
-        return self.curve(key)[:, :, -1]
-
-    def at_epoch(self, key: str, epochs) -> np.ndarray:
-        """``key`` of each run at the given (1-based) epoch per run, ``(n_settings, n_seeds)``.
-
-        Parameters
-        ----------
-        key : str
-            The curve, as in :meth:`curve`.
-        epochs : int array of shape (n_settings, n_seeds)
-            One epoch per run, in ``1..n_epochs``.
-
-        Returns
-        -------
-        array of shape (n_settings, n_seeds)
-            The value of every run at its epoch.
-
-        Raises
-        ------
-        ValueError
-            If ``epochs`` has the wrong shape or holds a non-integer or out-of-range epoch.
-        """
-        values = self.curve(key)
-        try:
-            epochs = np.asarray(epochs, dtype=float)
-        except (TypeError, ValueError):
-            epochs = np.full(1, np.nan)
-        if (epochs.shape != values.shape[:2] or not np.all(np.isfinite(epochs)) or np.any(epochs != np.round(epochs))
-                or np.any(epochs < 1) or np.any(epochs > values.shape[2])):
-            raise ValueError(
-                f"epochs must be an integer array of shape {values.shape[:2]} in 1..{values.shape[2]}; got {epochs!r}"
-            )
-        return np.take_along_axis(values, epochs[:, :, None].astype(np.int64) - 1, axis=2)[:, :, 0]
-
-    def epoch_of_best(self, monitor: str = "val_loss") -> np.ndarray:
-        """The (1-based) epoch at which each run's ``monitor`` curve is best, ``(n_settings, n_seeds)``.
-
-        Best is the smallest value of a loss and the largest of an accuracy; of equal values
-        the earliest epoch wins, as for :class:`weightdecay.early_stopping.EarlyStopping` with
-        ``min_delta=0`` and unlimited patience.  Choosing the epoch on ``val_*`` and reporting
-        ``test_*`` there is model selection on the validation set.
-
-        Parameters
-        ----------
-        monitor : str
-            The curve, as in :meth:`curve`; a name ending in ``_acc`` is maximised, any other
-            minimised.
-
-        Returns
-        -------
-        int array of shape (n_settings, n_seeds)
-            The best epoch of every run.
-        """
-        values = self.curve(monitor)
-        best = np.argmax(values, axis=2) if monitor.endswith("_acc") else np.argmin(values, axis=2)
-        return best + 1
-
-    def compare(self, key: str, at="final", *, monitor: str = "val_loss", baseline: int = 0) -> SeedComparison:
-        """``key`` of every setting and seed, summarised over seeds (see :class:`SeedComparison`).
-
-        Parameters
-        ----------
-        key : str
-            The metric compared, e.g. ``"test_acc"``.
-        at : "final", "best" or int array ``(n_settings, n_seeds)``
-            Which epoch of each run: the last one, the one where ``monitor`` is best
-            (:meth:`epoch_of_best`, so each setting is scored at its own best epoch), or the
-            given (1-based) epochs.
-        monitor : str
-            The curve whose best epoch ``at="best"`` uses, as in :meth:`epoch_of_best`.
-        baseline : int
-            Index of the setting the paired differences are taken against.
-
-        Returns
-        -------
-        SeedComparison
-            The chosen values, their means and standard errors, and the paired differences.
-
-        Raises
-        ------
-        ValueError
-            If ``key`` or ``at`` is unknown, the epochs are invalid, or ``baseline`` is not a
-            setting index.
-        """
-        values = self.curve(key)
-        n_settings, n_seeds, n_epochs = values.shape
-        if isinstance(at, str):
-            if at == "final":
-                epochs = np.full((n_settings, n_seeds), n_epochs, dtype=np.int64)
-            elif at == "best":
-                epochs = self.epoch_of_best(monitor)
-            else:
-                raise ValueError(f"at must be 'final', 'best' or an array of epochs; got {at!r}")
-        else:
-            epochs = np.asarray(at)
-        chosen = self.at_epoch(key, epochs)
-        if isinstance(baseline, bool) or not isinstance(baseline, (int, np.integer)) or not 0 <= baseline < n_settings:
-            raise ValueError(f"baseline must be a setting index in 0..{n_settings - 1}; got {baseline!r}")
-        mean, se = mean_se(chosen)
-        diff_mean, diff_se = mean_se(chosen - chosen[baseline])
-        return SeedComparison(chosen, mean, se, diff_mean, diff_se, epochs)
-
-
-@dataclass(frozen=True)
-class DropoutCurves(SeedCurves):
-    """Per-epoch curves of several dropout settings over several seeds.
-
-    Every curve array has shape ``(n_settings, n_seeds, n_epochs)``.  ``train_*`` are
-    evaluated on the whole training set in evaluation mode (no dropout) after each epoch, so
-    they are comparable with ``val_*`` and ``test_*``.  Made by
-    :func:`mnist1d_dropout_experiment`; the methods come from :class:`SeedCurves`.
-
-    Parameters
-    ----------
-    labels : tuple of str
-        One label per setting (:attr:`DropoutSchedule.label`).
-    seeds : tuple of int
-        The seeds, in the order of the second axis.
-    epochs : int array of shape (n_epochs,)
-        The epochs ``1..n_epochs``.
-    train_loss : array of shape (n_settings, n_seeds, n_epochs)
-        Loss on the training set, in evaluation mode.
-    train_acc : array of shape (n_settings, n_seeds, n_epochs)
-        Accuracy on the training set, in evaluation mode.
-    val_loss : array of shape (n_settings, n_seeds, n_epochs)
-        Validation loss.
-    val_acc : array of shape (n_settings, n_seeds, n_epochs)
-        Validation accuracy.
-    test_loss : array of shape (n_settings, n_seeds, n_epochs)
-        Test loss.
-    test_acc : array of shape (n_settings, n_seeds, n_epochs)
-        Test accuracy.
-    models : tuple of tuples of nn.Module
-        ``models[i][j]``: the trained model of setting ``i`` and seed ``j`` (empty unless
-        ``keep_models=True``).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from weightdecay.dropout import DropoutCurves
-    >>> val_loss = np.array([[[1.0, 0.8, 0.9], [1.0, 0.7, 0.8], [1.0, 0.9, 0.9]],  # no dropout
-    ...                      [[1.0, 0.8, 0.6], [1.0, 0.6, 0.7], [1.0, 0.8, 0.7]]])  # dropout
-    >>> zeros = np.zeros_like(val_loss)
-    >>> curves = DropoutCurves(
-    ...     labels=("no dropout", "dropout p=0.5"), seeds=(0, 1, 2), epochs=np.arange(1, 4),
-    ...     train_loss=zeros, train_acc=zeros, val_loss=val_loss, val_acc=1 - val_loss,
-    ...     test_loss=val_loss + 0.1, test_acc=zeros,
-    ... )
-    >>> curves.final("val_loss")
-    array([[0.9, 0.8, 0.9],
-           [0.6, 0.7, 0.7]])
-    >>> mean, std = curves.mean_std("val_loss")  # over seeds, per epoch
-    >>> np.round(mean, 3)
-    array([[1.   , 0.8  , 0.867],
-           [1.   , 0.733, 0.667]])
-    """
-
-    labels: tuple[str, ...]
-    seeds: tuple[int, ...]
-    epochs: np.ndarray
-    train_loss: np.ndarray
-    train_acc: np.ndarray
-    val_loss: np.ndarray
-    val_acc: np.ndarray
-    test_loss: np.ndarray
-    test_acc: np.ndarray
-    models: tuple = ()  # models[i][j]: trained model of setting i, seed j (if keep_models)
-
-
-def _as_schedule(setting, index: int) -> DropoutSchedule:
-    if isinstance(setting, DropoutSchedule):
-        return setting
-    return DropoutSchedule(check_probability(setting, f"settings[{index}]"))
-
-
-def mnist1d_dropout_experiment(
-    settings: Sequence = (0.0, 0.5),
-    seeds: Sequence[int] = (0, 1, 2),
-    *,
-    epochs: int = 40,
-    n_samples: int = 4000,
-    hidden: Sequence[int] = (256, 256),
-    lr: float = 1e-3,
-    batch_size: int = 128,
-    label_noise: float = 0.0,
-    data_seed: int = 0,
-    keep_models: bool = False,
-    progress: bool | None = None,
-) -> DropoutCurves:
-    """Train an MLP on MNIST-1D for every dropout setting and seed; return the curves.
-
-    For every ``setting`` (a drop probability, or a :class:`DropoutSchedule`) and every seed:
-    ``seed_everything(seed)``, build ``mlp(40, hidden, 10, dropout=...)`` (so the same seed
-    gives the same initial weights in every setting: dropout modules have no parameters),
-    train it with Adam (``lr``, no weight decay) for ``epochs`` epochs on the training split
-    of ``mnist1d(n_samples, seed=data_seed, label_noise=label_noise)`` with
-    :func:`weightdecay.training.train`, and record after every epoch the loss and accuracy
-    on the training, validation and test splits in evaluation mode.  The data are the same for
-    every seed; the seed changes the initialisation, the mini-batch order and the masks.
-    With ``keep_models=True`` the trained models are returned in ``models[setting][seed]``.
-
-    Parameters
-    ----------
-    settings : sequence of float or DropoutSchedule
-        The dropout settings compared; a float ``p`` is ``DropoutSchedule(p)``.
-    seeds : sequence of int >= 0
-        One run per setting and seed.
-    epochs : int >= 1
-        Training epochs of every run.
-    n_samples : int
-        Size of the MNIST-1D data set, before the train / validation / test split.
-    hidden : sequence of int
-        Widths of the MLP's hidden layers.
-    lr : float > 0
-        Adam's learning rate.
-    batch_size : int
-        Mini-batch size.
-    label_noise : float in [0, 1)
-        Fraction of wrong training and validation labels (see :func:`weightdecay.data.mnist1d`).
-    data_seed : int >= 0
-        Seed of the data set, the same for every run.
-    keep_models : bool
-        Return the trained models in ``models``.
-    progress : bool or None
-        A progress bar over the ``len(settings) * len(seeds)`` runs (see
-        :func:`weightdecay.progress.progress_enabled`; ``None`` follows
-        ``WEIGHTDECAY_PROGRESS``).  It never changes the result.
-
-    Returns
-    -------
-    DropoutCurves
-        Per-epoch curves of shape ``(len(settings), len(seeds), epochs)``.
-
-    Raises
-    ------
-    ValueError
-        If ``settings`` or ``seeds`` is empty, a setting is not a drop probability in
-        ``[0, 1)`` or a :class:`DropoutSchedule`, a seed is negative, ``epochs < 1`` or
-        ``lr`` is not a finite positive number.
-
-    Examples
-    --------
-    A tiny run (the book's uses 4000 samples, 30 epochs and 8 seeds):
-
-    >>> import weightdecay as wd
-    >>> curves = wd.dropout.mnist1d_dropout_experiment(
-    ...     (0.0, 0.5), seeds=(0,), epochs=2, n_samples=100, hidden=(16,), progress=False
-    ... )
-    >>> curves.labels
-    ('no dropout', 'dropout p=0.5')
-    >>> curves.test_acc.shape  # (settings, seeds, epochs)
-    (2, 1, 2)
-    >>> curves.epochs
-    array([1, 2])
-    """
-    import torch
-
-    from .data import mnist1d
-    from .reproducibility import seed_everything
-    from .training import RecordMetrics, mlp, train
-
-    schedules = [_as_schedule(s, i) for i, s in enumerate(settings)]
-    if not schedules:
-        raise ValueError("settings must contain at least one drop probability or DropoutSchedule; got none")
-    seeds = tuple(check_positive_int(s, "seed", minimum=0) for s in seeds)
-    if not seeds:
-        raise ValueError("seeds must contain at least one seed; got none")
-    epochs = check_positive_int(epochs, "epochs")
-    lr = float(lr)
-    if not (np.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr must be a finite number > 0; got {lr}")
-    data = mnist1d(n_samples, seed=data_seed, label_noise=label_noise)
-    shape = (len(schedules), len(seeds), epochs)
-    out = {key: np.full(shape, np.nan) for key in CURVE_KEYS}
-    models = [[None] * len(seeds) for _ in schedules]
-    # one bar over all runs, in the order settings x seeds; each run's own bar stays off
-    runs = [(i, j) for i in range(len(schedules)) for j in range(len(seeds))]
-    bar = progress_bar(runs, desc="dropout runs", progress=progress)
-    for i, j in bar:
-        schedule, seed = schedules[i], seeds[j]
-        bar.set_postfix({"setting": schedule.label, "seed": seed})
-        seed_everything(seed)
-        model = mlp(40, hidden, 10, dropout=schedule.p)
-        callbacks = [RecordMetrics(train=data.train, test=data.test)]
-        if schedule.p > 0:
-            callbacks.insert(0, schedule)
-        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-        hist = train(model, data.train, optimizer=optimizer, epochs=epochs, batch_size=batch_size,
-                     val_data=data.val, callbacks=callbacks, seed=seed, progress=False)
-        for key, source in (("train_loss", "eval_train_loss"), ("train_acc", "eval_train_acc"),
-                            ("val_loss", "val_loss"), ("val_acc", "val_acc"),
-                            ("test_loss", "test_loss"), ("test_acc", "test_acc")):
-            out[key][i, j] = hist[source]
-        if keep_models:
-            models[i][j] = model.eval()
-    return DropoutCurves(
-        labels=tuple(s.label for s in schedules),
-        seeds=seeds,
-        epochs=np.arange(1, epochs + 1),
-        models=tuple(tuple(row) for row in models) if keep_models else (),
-        **out,
-    )
+        new = f"weightdecay.experiments.{_MOVED[name]}"
+        warnings.warn(
+            f"{__name__}.{name} moved to {new}.{name}; the old name will be removed in the next release",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(importlib.import_module(new), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,6 +1,6 @@
 r"""Early stopping: gradient descent on least squares as a spectral filter, and the callback.
 
-Four parts.
+Three parts.
 
 1. Gradient descent on the book's least-squares loss
    :math:`L(w) = \frac1{2n}\lVert y - Xw\rVert^2`, started at :math:`w_0 = 0`:
@@ -29,8 +29,8 @@ Four parts.
 3. :class:`EarlyStopping`, a callback for :func:`weightdecay.training.train` (patience,
    restore-best), and :func:`simulate_early_stopping`, the same rule applied to a recorded curve.
 
-4. :func:`mnist1d_early_stopping_experiment`: MLPs on MNIST-1D with label noise, several seeds,
-   trained with and without early stopping.
+The book's experiment on MNIST-1D with label noise (several seeds, trained with and without
+early stopping) is :func:`weightdecay.experiments.early_stopping.mnist1d_early_stopping_experiment`.
 
 torch is imported only inside the functions that need it.
 """
@@ -39,20 +39,15 @@ from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from .dropout import CURVE_KEYS, SeedCurves
-from .progress import progress_bar
-from .stats import mean_se
 from .validation import (
     check_lambdas,
     check_matrix,
     check_positive_float,
     check_positive_int,
-    check_probability,
     check_vector,
     check_X_y,
 )
@@ -76,8 +71,6 @@ __all__ = [
     "EarlyStopping",
     "simulate_early_stopping",
     "patience_needed",
-    "EarlyStoppingRuns",
-    "mnist1d_early_stopping_experiment",
 ]
 
 
@@ -281,10 +274,9 @@ def gd_filter(s, lr: float, steps) -> np.ndarray:
 
 
 def gradient_flow_filter(s, t) -> np.ndarray:
-    r"""Filter of gradient *flow* (GD with infinitesimal steps) at time :math:`t`:
-    :math:`1 - e^{-ts}`.
+    r"""Filter of gradient *flow* (GD with infinitesimal steps) at time :math:`t`.
 
-    It is the limit of :func:`gd_filter` for :math:`\eta\to0`, :math:`\eta\,\text{steps}\to t`,
+    The filter is :math:`1 - e^{-ts}`.  It is the limit of :func:`gd_filter` for :math:`\eta\to0`, :math:`\eta\,\text{steps}\to t`,
     and the object of Ali, Kolter & Tibshirani (2019).
 
     Parameters
@@ -629,14 +621,18 @@ _RISK_RETURNS = r"""    kind : {"estimation", "prediction"}
 
 
 def gd_risk(X, w_star, sigma: float, lr: float, steps, *, kind: str = "estimation") -> RiskCurve:
+    r"""Exact risk of gradient descent from 0 after each number of ``steps``.
+
+    The filter is :math:`1-(1-\eta s)^t`.  The formula holds for any step size, also a divergent
+    one.
+    """
     lr = _check_lr(lr)
     t = _check_steps_array(steps).reshape(-1)
     return _filter_risk(X, w_star, sigma, lambda s: gd_filter(s[None, :], lr, t[:, None]), kind)
 
 
-gd_risk.__doc__ = r"""Exact risk of gradient descent from 0 after each number of ``steps`` (filter
-    :math:`1-(1-\eta s)^t`).  The formula holds for any step size, also a divergent one.
-""" + _RISK_DOC + _RISK_PARAMS + r"""    lr : float > 0
+# The rest of the docstring: the model, parameters and returns shared by the three risks.
+gd_risk.__doc__ = (gd_risk.__doc__ or "") + _RISK_DOC + _RISK_PARAMS + r"""    lr : float > 0
         Step size :math:`\eta`.
     steps : int or sequence of int, >= 0
         The numbers of steps (the path argument).
@@ -656,15 +652,17 @@ gd_risk.__doc__ = r"""Exact risk of gradient descent from 0 after each number of
 
 
 def gradient_flow_risk(X, w_star, sigma: float, times, *, kind: str = "estimation") -> RiskCurve:
+    r"""Exact risk of gradient flow at each time in ``times``.
+
+    The filter is :math:`1 - e^{-ts}`.
+    """
     t = np.asarray(times, dtype=float).reshape(-1)
     if t.size == 0 or not np.all(np.isfinite(t)) or np.any(t < 0):
         raise ValueError(f"times must be a non-empty sequence of finite values >= 0; got {times!r}")
     return _filter_risk(X, w_star, sigma, lambda s: gradient_flow_filter(s[None, :], t[:, None]), kind)
 
 
-gradient_flow_risk.__doc__ = r"""Exact risk of gradient flow at each time in ``times`` (filter
-    :math:`1 - e^{-ts}`).
-""" + _RISK_DOC + _RISK_PARAMS + r"""    times : sequence of float >= 0
+gradient_flow_risk.__doc__ = (gradient_flow_risk.__doc__ or "") + _RISK_DOC + _RISK_PARAMS + r"""    times : sequence of float >= 0
         The times (the path argument).
 """ + _RISK_RETURNS + r"""
     Examples
@@ -679,13 +677,15 @@ gradient_flow_risk.__doc__ = r"""Exact risk of gradient flow at each time in ``t
 
 
 def ridge_risk(X, w_star, sigma: float, lams, *, kind: str = "estimation") -> RiskCurve:
+    r"""Exact risk of ridge regression for each ``lam`` in ``lams``.
+
+    The filter is :math:`s/(s+\lambda)` (book convention).
+    """
     lams = check_lambdas(lams)
     return _filter_risk(X, w_star, sigma, lambda s: ridge_filter(s[None, :], lams[:, None]), kind)
 
 
-ridge_risk.__doc__ = r"""Exact risk of ridge regression for each ``lam`` in ``lams`` (filter
-    :math:`s/(s+\lambda)`, book convention).
-""" + _RISK_DOC + _RISK_PARAMS + r"""    lams : sequence of float >= 0
+ridge_risk.__doc__ = (ridge_risk.__doc__ or "") + _RISK_DOC + _RISK_PARAMS + r"""    lams : sequence of float >= 0
         The penalties (the path argument).
 """ + _RISK_RETURNS + r"""
     Examples
@@ -700,9 +700,9 @@ ridge_risk.__doc__ = r"""Exact risk of ridge regression for each ``lam`` in ``la
 
 
 def gradient_flow_ridge_constant() -> float:
-    r"""The constant of Ali, Kolter & Tibshirani (2019): :math:`\max_{x>0} g(x)^2 \approx 1.686`,
-    :math:`g(x) = (1-e^{-x})(1+x)/x`.
+    r"""The constant of Ali, Kolter & Tibshirani (2019), :math:`\max_{x>0} g(x)^2 \approx 1.686`.
 
+    Here :math:`g(x) = (1-e^{-x})(1+x)/x`.
     Direction by direction, with :math:`x = ts_j` and :math:`\lambda = 1/t`, gradient flow's
     squared bias is :math:`e^{-2x}\beta_j^2 \le \beta_j^2/(1+x)^2` (ridge's), because
     :math:`(1+x)e^{-x}\le1`; its variance is :math:`(1-e^{-x})^2` times
@@ -733,8 +733,9 @@ def gradient_flow_ridge_constant() -> float:
 
 
 def gd_variance_ratio(lr_s, steps) -> np.ndarray:
-    r"""Ratio of the variance of GD after ``steps`` steps to ridge's at :math:`\lambda=1/(\eta t)`,
-    along a direction with :math:`\eta s = ` ``lr_s``:
+    r"""Ratio of the variance of GD after ``steps`` steps to ridge's at :math:`\lambda=1/(\eta t)`.
+
+    Along a direction with :math:`\eta s = ` ``lr_s`` it is
 
     .. math::  \left[\frac{\big(1-(1-\eta s)^t\big)\,(1+\eta s t)}{\eta s t}\right]^2 .
 
@@ -776,9 +777,10 @@ def gd_variance_ratio(lr_s, steps) -> np.ndarray:
 
 
 def gd_ridge_constant(lr_s):
-    r"""The discrete-step analogue of :func:`gradient_flow_ridge_constant`: the largest
-    :func:`gd_variance_ratio` over all numbers of steps :math:`t \ge 1`, for :math:`\eta s = `
-    ``lr_s``.
+    r"""The discrete-step analogue of :func:`gradient_flow_ridge_constant`.
+
+    It is the largest :func:`gd_variance_ratio` over all numbers of steps :math:`t \ge 1`, for
+    :math:`\eta s = ` ``lr_s``.
 
     With :math:`a = \eta s \in (0, 1]` and :math:`x = at`, the ratio is at most
     :math:`((1+x)/x)^2`, which is below the gradient-flow constant :math:`c \approx 1.686` once
@@ -843,10 +845,12 @@ _SCAN_STEPS = 1_000_000
 
 
 def _gd_ridge_constant_small_step(a: float, last: int) -> float:
-    """:func:`gd_ridge_constant` for a small step ``a``, where the variance ratio is a smooth
-    unimodal function of :math:`x = at` (close to gradient flow's :math:`g(x)^2`, peak near
-    :math:`x \approx 1.79`): maximise it over real :math:`t` in ``[1, last]``, then take the
-    best integer next to the maximiser."""
+    r""":func:`gd_ridge_constant` for a small step ``a``.
+
+    There the variance ratio is a smooth unimodal function of :math:`x = at` (close to gradient
+    flow's :math:`g(x)^2`, peak near :math:`x \approx 1.79`): maximise it over real :math:`t` in
+    ``[1, last]``, then take the best integer next to the maximiser.
+    """
     from scipy.optimize import minimize_scalar
 
     log_keep = math.log1p(-a)
@@ -1113,8 +1117,10 @@ def simulate_early_stopping(values, patience: int, min_delta: float = 0.0, mode:
 
 
 def patience_needed(values, min_delta: float = 0.0) -> int:
-    """Smallest patience for which the rule of :class:`EarlyStopping` (``mode="min"``) restores
-    the epoch of the lowest value of the whole curve ``values`` (its first minimum).
+    """Smallest patience for which the rule of :class:`EarlyStopping` restores the curve's minimum.
+
+    The rule is that of :class:`EarlyStopping` with ``mode="min"``; the epoch to restore is that
+    of the lowest value of the whole curve ``values`` (its first minimum).
 
     Smaller patience stops on one of the plateaus before the minimum.  With ``min_delta > 0``
     the global minimum may never count as an improvement; then ``ValueError`` is raised.
@@ -1151,311 +1157,24 @@ def patience_needed(values, min_delta: float = 0.0) -> int:
     raise ValueError(f"no patience restores epoch {target} with min_delta={min_delta}; got values {values!r}")
 
 
-# ---------------------------------------------------------------------------
-# MNIST-1D with label noise
-# ---------------------------------------------------------------------------
-@dataclass(frozen=True)
-class EarlyStoppingRuns(SeedCurves):
-    """Results of :func:`mnist1d_early_stopping_experiment`.
-
-    Curve arrays (``train_*``, ``val_*``, ``test_*``, evaluated in evaluation mode after each
-    epoch of the run *without* early stopping) have shape ``(n_settings, n_seeds, epochs)``.
-    The per-run arrays ``best_epoch``, ``stopped_epoch``, ``es_test_loss`` and ``es_test_acc``
-    (shape ``(n_settings, n_seeds)``) describe the run *with* :class:`EarlyStopping`: the epoch
-    restored, the epoch it stopped at (``epochs`` if it never stopped) and the test metrics of
-    the restored model.  For the first ``callback_seeds`` seeds they come from a second training
-    run with the callback; for the other seeds from replaying the rule on the recorded curves
-    (:meth:`simulate`), which gives the same numbers because training is deterministic given its
-    seed.  Both facts are measured on the callback runs: ``max_curve_gap`` is the largest
-    difference between the validation losses of the two runs over the epochs both trained (0
-    when training is deterministic), and ``replay_matches`` says whether the replay reproduced
-    every callback run exactly (restored and stopping epochs, test loss and accuracy).
-
-    Parameters
-    ----------
-    labels : tuple of str
-        One label per setting, e.g. ``"dropout p=0.5"``.
-    seeds : tuple of int
-        The seeds.
-    patience : int
-        The patience of the early-stopping runs.
-    epochs : ndarray of shape (n_epochs,)
-        The epoch numbers ``1, ..., n_epochs``.
-    train_loss, train_acc, val_loss, val_acc, test_loss, test_acc : ndarray of shape (n_settings, n_seeds, n_epochs)
-        The curves of the runs without early stopping.
-    best_epoch, stopped_epoch : ndarray of int, shape (n_settings, n_seeds)
-        The epoch restored and the epoch stopped at, with early stopping.
-    es_test_loss, es_test_acc : ndarray of shape (n_settings, n_seeds)
-        Test metrics of the restored models.
-    max_curve_gap : float
-        Largest difference of validation losses between the two runs of a callback seed.
-    callback_seeds : int
-        How many seeds (the first ones) were trained a second time with the callback.
-    replay_matches : bool
-        Whether replaying the rule reproduced every callback run.
-
-    Examples
-    --------
-    A tiny run (one seed, two epochs of a small MLP):
-
-    >>> runs = mnist1d_early_stopping_experiment(seeds=(0,), patience=1, epochs=2, n_samples=200,
-    ...                                          hidden=(8,), progress=False)
-    >>> runs.test_acc.shape, runs.best_epoch.shape, runs.replay_matches
-    ((1, 1, 2), (1, 1), True)
-    >>> values, mean, se = runs.gain("test_acc")
-    >>> values.shape, mean.shape
-    ((1, 1), (1,))
-    """
-
-    labels: tuple[str, ...]
-    seeds: tuple[int, ...]
-    patience: int
-    epochs: np.ndarray
-    train_loss: np.ndarray
-    train_acc: np.ndarray
-    val_loss: np.ndarray
-    val_acc: np.ndarray
-    test_loss: np.ndarray
-    test_acc: np.ndarray
-    best_epoch: np.ndarray
-    stopped_epoch: np.ndarray
-    es_test_loss: np.ndarray
-    es_test_acc: np.ndarray
-    max_curve_gap: float
-    callback_seeds: int
-    replay_matches: bool
-
-    def gain(self, key: str = "test_acc") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """What early stopping changed on the test split, run by run: ``es_test_acc`` (or
-        ``es_test_loss`` for ``key="test_loss"``) minus the same metric after the last epoch.
-
-        Both models of a pair come from the same seed, so the pairing removes the seed-to-seed
-        spread they share.
-
-        Parameters
-        ----------
-        key : {"test_acc", "test_loss"}
-            The metric compared.
-
-        Returns
-        -------
-        values, mean, se : ndarray
-            The paired differences ``(n_settings, n_seeds)`` and their mean and standard
-            error (ddof=1) over seeds, ``(n_settings,)`` each.
-
-        Raises
-        ------
-        ValueError
-            If ``key`` is neither ``"test_acc"`` nor ``"test_loss"``.
-        """
-        if key not in ("test_acc", "test_loss"):
-            raise ValueError(f"key must be 'test_acc' or 'test_loss'; got {key!r}")
-        values = getattr(self, "es_" + key) - self.final(key)
-        return (values, *mean_se(values))
-
-    def simulate(self, patience: int, min_delta: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
-        """``(best_epoch, stopped_epoch)`` arrays that early stopping with this ``patience``
-        would give on the recorded validation losses (see :func:`simulate_early_stopping`).
-
-        Parameters
-        ----------
-        patience : int >= 1
-            As for :class:`EarlyStopping`.
-        min_delta : float >= 0
-            As for :class:`EarlyStopping`.
-
-        Returns
-        -------
-        best_epoch, stopped_epoch : ndarray of int, shape (n_settings, n_seeds)
-            The restored epoch and the epoch stopped at, run by run (1-based).
-        """
-        best = np.zeros(self.val_loss.shape[:2], dtype=np.int64)
-        stop = np.zeros_like(best)
-        for index in np.ndindex(*best.shape):
-            best[index], stop[index] = simulate_early_stopping(self.val_loss[index], patience, min_delta)
-        return best, stop
-
-    def patience_needed(self, min_delta: float = 0.0) -> np.ndarray:
-        """:func:`patience_needed` of every recorded validation-loss curve, ``(n_settings, n_seeds)``:
-        the smallest patience that restores the epoch of the run's lowest validation loss.
-
-        Parameters
-        ----------
-        min_delta : float >= 0
-            As for :class:`EarlyStopping`.
-
-        Returns
-        -------
-        ndarray of int, shape (n_settings, n_seeds)
-            The patience needed, run by run.
-        """
-        needed = np.zeros(self.val_loss.shape[:2], dtype=np.int64)
-        for index in np.ndindex(*needed.shape):
-            needed[index] = patience_needed(self.val_loss[index], min_delta)
-        return needed
+# Moved to weightdecay.experiments.early_stopping (the MNIST-1D experiment fixes a dataset, an
+# architecture and a grid); the old names stay importable, with a DeprecationWarning, for one release.
+_MOVED = {
+    "EarlyStoppingRuns": "early_stopping",
+    "mnist1d_early_stopping_experiment": "early_stopping",
+}
 
 
-def mnist1d_early_stopping_experiment(
-    settings: Sequence = (0.0,),
-    seeds: Sequence[int] = (0, 1, 2),
-    *,
-    patience: int = 10,
-    min_delta: float = 0.0,
-    epochs: int = 60,
-    n_samples: int = 4000,
-    hidden: Sequence[int] = (128, 128),
-    lr: float = 3e-3,
-    batch_size: int = 128,
-    label_noise: float = 0.2,
-    data_seed: int = 0,
-    callback_seeds: int | None = None,
-    progress: bool | None = None,
-) -> EarlyStoppingRuns:
-    """MLPs on MNIST-1D with label noise, trained with and without early stopping.
+def __getattr__(name: str):
+    if name in _MOVED:
+        import importlib
+        import warnings
 
-    For every ``setting`` (a dropout probability or a
-    :class:`weightdecay.dropout.DropoutSchedule`) and every seed, two runs with identical
-    initial weights, batch order and masks (``seed_everything(seed)`` before each):
-
-    1. ``epochs`` epochs of Adam (``lr``, no weight decay) with
-       :func:`weightdecay.training.train`, recording loss and accuracy on the training,
-       validation and test splits after every epoch (evaluation mode);
-    2. the same with an :class:`EarlyStopping` callback (``patience``, ``min_delta``,
-       restore-best on ``val_loss``), after which the restored model is evaluated on the test
-       split.
-
-    Step 2 is run for the first ``callback_seeds`` seeds (default: all); for the others the
-    early-stopping results are replayed from the curves of step 1 (see
-    :class:`EarlyStoppingRuns`), which saves their second training run.
-
-    The data are ``mnist1d(n_samples, seed=data_seed, label_noise=label_noise)``: training and
-    validation labels carry the noise, test labels are clean.
-
-    Parameters
-    ----------
-    settings : sequence of float or DropoutSchedule, default (0.0,)
-        Drop probabilities in [0, 1) or :class:`weightdecay.dropout.DropoutSchedule` objects.
-    seeds : sequence of int >= 0, default (0, 1, 2)
-        The seeds of the runs (initial weights, batch order, dropout masks).
-    patience : int >= 1, default 10
-        Patience of :class:`EarlyStopping`.
-    min_delta : float >= 0, default 0.0
-        ``min_delta`` of :class:`EarlyStopping`.
-    epochs : int >= 1, default 60
-        Epochs of the runs without early stopping (and the most the others may run).
-    n_samples : int, default 4000
-        Size of the MNIST-1D data set, split into training, validation and test sets.
-    hidden : sequence of int, default (128, 128)
-        Widths of the hidden layers of the MLP.
-    lr : float > 0, default 3e-3
-        Learning rate of Adam.
-    batch_size : int, default 128
-        Examples per mini-batch.
-    label_noise : float, default 0.2
-        Fraction of training and validation labels replaced by a wrong class.
-    data_seed : int, default 0
-        Seed of the data set.
-    callback_seeds : int >= 1, optional
-        Train the first ``callback_seeds`` seeds a second time with the callback (default:
-        all); replay the rule for the others.
-    progress : bool or None, default None
-        Show a progress bar over the runs (settings × seeds); ``None`` follows the
-        environment variable ``WEIGHTDECAY_PROGRESS`` (see
-        :func:`weightdecay.progress.progress_enabled`).  The results do not depend on it.
-
-    Returns
-    -------
-    EarlyStoppingRuns
-        The curves of every run and the results of early stopping.
-
-    Raises
-    ------
-    ValueError
-        If ``settings`` or ``seeds`` is empty or holds an invalid entry, or ``patience``,
-        ``epochs``, ``lr`` or ``callback_seeds`` is invalid.
-
-    Examples
-    --------
-    A tiny run (two seeds, three epochs of a small MLP; the chapter trains 16 seeds for 30
-    epochs):
-
-    >>> runs = mnist1d_early_stopping_experiment(seeds=(0, 1), patience=1, epochs=3, n_samples=200,
-    ...                                          hidden=(8,), callback_seeds=1, progress=False)
-    >>> runs.labels, runs.val_loss.shape, runs.callback_seeds
-    (('no dropout',), (1, 2, 3), 1)
-    >>> bool(runs.replay_matches and runs.max_curve_gap == 0.0)
-    True
-    >>> bool(((1 <= runs.best_epoch) & (runs.best_epoch <= runs.stopped_epoch)).all())
-    True
-    """
-    import torch
-
-    from .data import mnist1d
-    from .dropout import DropoutSchedule
-    from .reproducibility import seed_everything
-    from .training import RecordMetrics, evaluate, mlp, train
-
-    schedules = []
-    for i, setting in enumerate(settings):
-        if isinstance(setting, DropoutSchedule):
-            schedules.append(setting)
-        else:
-            schedules.append(DropoutSchedule(check_probability(setting, f"settings[{i}]")))
-    if not schedules:
-        raise ValueError("settings must contain at least one drop probability or DropoutSchedule; got none")
-    seeds = tuple(check_positive_int(s, "seed", minimum=0) for s in seeds)
-    if not seeds:
-        raise ValueError("seeds must contain at least one seed; got none")
-    if callback_seeds is None:
-        callback_seeds = len(seeds)
-    callback_seeds = check_positive_int(callback_seeds, "callback_seeds")
-    if callback_seeds > len(seeds):
-        raise ValueError(f"callback_seeds must be at most the number of seeds ({len(seeds)}); got {callback_seeds}")
-    patience = check_positive_int(patience, "patience")
-    epochs = check_positive_int(epochs, "epochs")
-    lr = check_positive_float(lr, "lr")
-    data = mnist1d(n_samples, seed=data_seed, label_noise=label_noise)
-
-    shape = (len(schedules), len(seeds))
-    curves = {key: np.full((*shape, epochs), np.nan) for key in CURVE_KEYS}
-    best_epoch = np.zeros(shape, dtype=np.int64)
-    stopped_epoch = np.zeros(shape, dtype=np.int64)
-    es_test_loss, es_test_acc = np.full(shape, np.nan), np.full(shape, np.nan)
-    gap, matches = 0.0, True
-
-    def run(schedule, seed, extra_callbacks):
-        seed_everything(seed)
-        model = mlp(40, hidden, 10, dropout=schedule.p)
-        callbacks = ([schedule] if schedule.p > 0 else []) + list(extra_callbacks)
-        history = train(model, data.train, optimizer=torch.optim.Adam(model.parameters(), lr=lr),
-                        epochs=epochs, batch_size=batch_size, val_data=data.val, callbacks=callbacks, seed=seed,
-                        progress=False)
-        return model, history
-
-    grid = [(i, schedule, j, seed) for i, schedule in enumerate(schedules) for j, seed in enumerate(seeds)]
-    for i, schedule, j, seed in progress_bar(grid, desc="runs", progress=progress):
-        _, full = run(schedule, seed, [RecordMetrics(train=data.train, test=data.test)])
-        for key, source in (("train_loss", "eval_train_loss"), ("train_acc", "eval_train_acc"),
-                            ("val_loss", "val_loss"), ("val_acc", "val_acc"),
-                            ("test_loss", "test_loss"), ("test_acc", "test_acc")):
-            curves[key][i, j] = full[source]
-        best, stop = simulate_early_stopping(curves["val_loss"][i, j], patience, min_delta)
-        replay = (best, stop, curves["test_loss"][i, j, best - 1], curves["test_acc"][i, j, best - 1])
-        if j < callback_seeds:
-            stopper = EarlyStopping(patience, min_delta, restore_best=True)
-            model, short = run(schedule, seed, [stopper])
-            result = evaluate(model, data.test)
-            measured = (stopper.best_epoch, short["stopped_epoch"] or epochs, result["loss"], result["acc"])
-            both = len(short["val_loss"])
-            gap = max(gap, float(np.max(np.abs(np.asarray(short["val_loss"]) - curves["val_loss"][i, j, :both]))))
-            matches = matches and measured == replay
-        else:
-            measured = replay
-        best_epoch[i, j], stopped_epoch[i, j], es_test_loss[i, j], es_test_acc[i, j] = measured
-
-    return EarlyStoppingRuns(
-        labels=tuple(s.label for s in schedules), seeds=seeds, patience=patience,
-        epochs=np.arange(1, epochs + 1), best_epoch=best_epoch, stopped_epoch=stopped_epoch,
-        es_test_loss=es_test_loss, es_test_acc=es_test_acc, max_curve_gap=gap,
-        callback_seeds=callback_seeds, replay_matches=bool(matches), **curves,
-    )
+        new = f"weightdecay.experiments.{_MOVED[name]}"
+        warnings.warn(
+            f"{__name__}.{name} moved to {new}.{name}; the old name will be removed in the next release",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(importlib.import_module(new), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -11,7 +11,7 @@ with :math:`R(w) = \tfrac12\lVert w\rVert_2^2` (ridge) or :math:`R(w) = \lVert w
 
 The functions fit no intercept: centre and scale the data first with :func:`standardize`.
 Given clearly uncentred data, :func:`ridge`, :func:`lasso`, :func:`elastic_net` and their
-path functions say so once per call with an :class:`UncentredDataWarning`.
+path functions say so once per call with an :class:`UncenteredDataWarning`.
 For coursework, the scikit-learn estimators :class:`Ridge`, :class:`Lasso` and
 :class:`ElasticNet` wrap the same solvers with an intercept (``fit``/``predict``/``score``,
 usable in ``Pipeline`` and ``GridSearchCV``); they load scikit-learn on first use.
@@ -46,7 +46,7 @@ from .validation import (
 __all__ = [
     "Standardization",
     "standardize",
-    "UncentredDataWarning",
+    "UncenteredDataWarning",
     "ridge",
     "ridge_path",
     "ridge_df",
@@ -231,7 +231,7 @@ def standardize(X, y=None):
 # ---------------------------------------------------------------------------
 # The centred convention: a warning for uncentred data
 # ---------------------------------------------------------------------------
-class UncentredDataWarning(UserWarning):
+class UncenteredDataWarning(UserWarning):
     """The data given to a function that fits no intercept are clearly not centred.
 
     :func:`ridge`, :func:`lasso`, :func:`elastic_net` and their path functions follow the
@@ -253,14 +253,14 @@ class UncentredDataWarning(UserWarning):
     --------
     >>> import warnings
     >>> import numpy as np
-    >>> from weightdecay.linear import UncentredDataWarning, ridge
+    >>> from weightdecay.linear import UncenteredDataWarning, ridge
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((50, 3))
     >>> y = 100 + X[:, 0] + rng.standard_normal(50)  # mean 100: an intercept is missing
     >>> with warnings.catch_warnings(record=True) as caught:
     ...     warnings.simplefilter("always")
     ...     w = ridge(X, y, 0.1)
-    >>> [issubclass(c.category, UncentredDataWarning) for c in caught]
+    >>> [issubclass(c.category, UncenteredDataWarning) for c in caught]
     [True]
     >>> with warnings.catch_warnings():
     ...     warnings.simplefilter("error")  # centred: no warning
@@ -299,7 +299,7 @@ def _uncentred(A: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
 
 
 def _warn_if_uncentred(X: np.ndarray, y: np.ndarray, func: str) -> None:
-    """Emit one :class:`UncentredDataWarning` for the caller of ``func`` if X or y is offset."""
+    """Emit one :class:`UncenteredDataWarning` for the caller of ``func`` if X or y is offset."""
     bad_x, mean_x, std_x, const_x = _uncentred(X)
     bad_y, mean_y, std_y, _ = _uncentred(y[:, None])
     if not (bad_x.any() or bad_y[0]):
@@ -324,7 +324,7 @@ def _warn_if_uncentred(X: np.ndarray, y: np.ndarray, func: str) -> None:
             f"  Column(s) {', '.join(str(int(c)) for c in constant[:8])} of X are constant: an explicit "
             "intercept column would be penalised like any other coefficient."
         )
-    warnings.warn(message, UncentredDataWarning, stacklevel=3)
+    warnings.warn(message, UncenteredDataWarning, stacklevel=3)
 
 
 # ---------------------------------------------------------------------------
@@ -372,7 +372,7 @@ def ridge(X, y, lam) -> np.ndarray:
 
     which for ``lam = 0`` is the minimum-norm least-squares solution (singular values below
     the numerical rank tolerance are dropped).  No intercept is fitted: on clearly
-    uncentred ``X`` or ``y`` an :class:`UncentredDataWarning` says so (use :func:`standardize`
+    uncentred ``X`` or ``y`` an :class:`UncenteredDataWarning` says so (use :func:`standardize`
     or the estimator :class:`Ridge`).
 
     Parameters
@@ -416,7 +416,7 @@ def ridge_path(X, y, lams):
 
     Row ``k`` of ``coefs`` is ``ridge(X, y, lams[k])``.  The SVD costs ``O(n p min(n, p))``
     once; each extra λ costs only ``O(p min(n, p))``.  Unlike :func:`lasso_path`, the grid
-    keeps the order given (ridge needs no warm starts).  One :class:`UncentredDataWarning`
+    keeps the order given (ridge needs no warm starts).  One :class:`UncenteredDataWarning`
     per call on clearly uncentred data, as for :func:`ridge`.
 
     Parameters
@@ -1251,8 +1251,11 @@ _COMPILE_NOTICE = (
 
 
 def _with_compile_notice(kernel, *args):
-    """Call a numba kernel; if its first call in this process takes longer than
-    :data:`COMPILE_NOTICE_AFTER_S` (compiling, or loading a cold cache), say so on stderr."""
+    """Call a numba kernel, saying on stderr when its first call is slow.
+
+    If the first call in this process takes longer than :data:`COMPILE_NOTICE_AFTER_S`
+    (compiling, or loading a cold cache), a notice is printed once.
+    """
     if kernel.signatures:  # compiled, or loaded from the cache, earlier in this process
         return kernel(*args)
     timer = threading.Timer(COMPILE_NOTICE_AFTER_S, lambda: print(_COMPILE_NOTICE, file=sys.stderr, flush=True))
@@ -1370,7 +1373,7 @@ def elastic_net(
 
     scikit-learn's ``ElasticNet(alpha=a, l1_ratio=rho)`` is the same objective with
     ``lam = a`` and ``l1_ratio = rho``.  No intercept is fitted: on clearly uncentred data
-    an :class:`UncentredDataWarning` says so (see :class:`ElasticNet` for an intercept).
+    an :class:`UncenteredDataWarning` says so (see :class:`ElasticNet` for an intercept).
 
     Parameters
     ----------
@@ -1441,7 +1444,7 @@ def lasso(
 
     (see :func:`kkt_violation`), and emits a :class:`ConvergenceWarning` stating the
     violation reached if ``max_iter`` sweeps were not enough.  No intercept is fitted: on
-    clearly uncentred data an :class:`UncentredDataWarning` says so (see :class:`Lasso`).
+    clearly uncentred data an :class:`UncenteredDataWarning` says so (see :class:`Lasso`).
 
     Parameters
     ----------
@@ -1618,7 +1621,7 @@ def lasso_path(
     covariance (Gram) updates when ``n > p``, active-set iterations, and the sequential
     strong rule (Tibshirani et al. 2012) to skip predictors that will almost surely stay at
     0 — every discarded predictor is checked against the KKT conditions afterwards, so the
-    answer is the same as without screening.  One :class:`UncentredDataWarning` per call on
+    answer is the same as without screening.  One :class:`UncenteredDataWarning` per call on
     clearly uncentred data.
 
     Parameters

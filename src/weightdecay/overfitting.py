@@ -46,7 +46,7 @@ __all__ = [
 
 
 def true_function(x):
-    """The smooth function the demo tries to learn: :math:`f(x) = \\sin(\\pi x)`.
+    r"""The smooth function the demo tries to learn: :math:`f(x) = \sin(\pi x)`.
 
     Parameters
     ----------
@@ -56,7 +56,7 @@ def true_function(x):
     Returns
     -------
     float or ndarray
-        :math:`\\sin(\\pi x)`, elementwise, of the shape of ``x``.
+        :math:`\sin(\pi x)`, elementwise, of the shape of ``x``.
 
     Examples
     --------
@@ -138,7 +138,7 @@ def polynomial_features(x, degree: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class RidgeCurve:
-    """Train and test mean squared error of polynomial ridge fits along a λ grid.
+    r"""Train and test mean squared error of polynomial ridge fits along a λ grid.
 
     Returned by :func:`ridge_polynomial_curve`.
 
@@ -151,7 +151,7 @@ class RidgeCurve:
     test_mse : ndarray of shape (L,)
         Mean squared error on the test points at each λ.
     coef_norm : ndarray of shape (L,)
-        :math:`\\lVert w(\\lambda)\\rVert_2` on the standardised features.
+        :math:`\lVert w(\lambda)\rVert_2` on the standardised features.
 
     Attributes
     ----------

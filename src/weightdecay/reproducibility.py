@@ -7,7 +7,8 @@ Two things make a training run differ between two computers running the same cod
   loops each pick a code path by the CPU's vector instructions (SSE, AVX2, AVX-512), and
   the paths round differently.  A training run turns a difference in the last bit into a
   different loss after a few epochs.  :func:`pin_numerics` makes every library take one
-  code path that every x86-64 CPU runs.
+  code path that every x86-64 CPU runs.  For one block of code rather than the whole
+  process, :func:`single_thread` runs torch on one thread and then restores the count.
 
 What :func:`pin_numerics` pins, and why (measured with the chapters' own networks):
 
@@ -44,13 +45,14 @@ path to prove it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import random
 import sys
 import warnings
 
-__all__ = ["PINNED_ENV", "numerics_report", "pin_numerics", "seed_everything"]
+__all__ = ["PINNED_ENV", "numerics_report", "pin_numerics", "seed_everything", "single_thread"]
 
 #: numpy's dispatched x86-64 targets above its baseline (numpy 2.x: baseline X86_V2).
 _NUMPY_X86_TARGETS = ("X86_V3", "X86_V4", "AVX512_ICL", "AVX512_SPR")
@@ -249,6 +251,44 @@ def seed_everything(seed: int = 0):
 
         torch.manual_seed(seed)  # also seeds every CUDA device
     return np.random.default_rng(seed)
+
+
+@contextlib.contextmanager
+def single_thread():
+    """Run torch on one CPU thread inside the ``with`` block, then restore the thread count.
+
+    The one helper for single-threaded runs: every training loop and experiment of the
+    package that sets the thread count uses it, and so do the chapters.  The book's
+    networks are tiny: one thread is as fast as several, is not slowed down by other
+    processes competing for the cores, and gives the same floating-point reductions on
+    every machine, whatever its number of cores.  Unlike :func:`pin_numerics`, which fixes
+    the thread count for the whole process, it changes nothing outside the block.  It
+    imports torch.
+
+    Yields
+    ------
+    None
+        The block runs with ``torch.get_num_threads() == 1``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> import weightdecay as wd
+    >>> before = torch.get_num_threads()
+    >>> with wd.reproducibility.single_thread():
+    ...     print(torch.get_num_threads())
+    1
+    >>> torch.get_num_threads() == before
+    True
+    """
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def _torch_available() -> bool:

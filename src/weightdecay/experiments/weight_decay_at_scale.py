@@ -30,9 +30,9 @@ from ..optim import (
     bn_mlp,
     lr_schedule,
     scale_invariant_parameters,
-    single_thread,
 )
 from ..progress import progress_bar
+from ..reproducibility import single_thread
 from ..training import mlp
 from ..validation import check_lambdas, check_positive_float, check_positive_int
 
