@@ -92,3 +92,117 @@ def test_check_seeds_is_the_one_seed_check():
     for bad in ([], [-1], [1.5], "01", 3, [True]):
         with pytest.raises(ValueError, match="seed"):
             check_seeds(bad)
+
+
+def test_check_nonnegative_int_accepts_zero_and_refuses_the_rest():
+    assert v.check_nonnegative_int(0, "seed") == 0
+    assert v.check_nonnegative_int(np.int64(7), "steps") == 7
+    assert type(v.check_nonnegative_int(np.int64(7), "steps")) is int
+    for bad in [-1, 1.0, "2", True, None]:
+        with pytest.raises(ValueError, match="seed must be an integer >= 0"):
+            v.check_nonnegative_int(bad, "seed")
+
+
+def test_no_caller_passes_minimum_zero():
+    """Values that may be zero go through check_nonnegative_int, not check_positive_int(minimum=0)."""
+    import pathlib
+
+    import weightdecay
+
+    root = pathlib.Path(weightdecay.__file__).parent
+    offenders = [
+        f"{path.relative_to(root)}:{number}"
+        for path in sorted(root.rglob("*.py"))
+        if path.name != "validation.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if "check_positive_int(" in line and "minimum=0" in line
+    ]
+    assert offenders == []
+
+
+@pytest.mark.parametrize("lr", [1e-3, 0.1, 2, np.float32(0.5)])
+def test_check_learning_rate_accepts_positive_finite(lr):
+    out = v.check_learning_rate(lr)
+    assert type(out) is float and out == float(lr)
+
+
+@pytest.mark.parametrize(
+    "lr, match",
+    [
+        (0, "lr must be > 0; got 0.0"),
+        (-0.1, r"lr must be > 0; got -0.1"),
+        (np.inf, "lr must be finite; got inf"),
+        (np.nan, "lr must be finite; got nan"),
+        (True, "lr must be a real number; got True"),
+        ("0.1", "lr must be a real number; got '0.1'"),
+    ],
+)
+def test_check_learning_rate_refuses(lr, match):
+    with pytest.raises(ValueError, match=match):
+        v.check_learning_rate(lr)
+
+
+def test_check_learning_rate_names_the_argument():
+    with pytest.raises(ValueError, match="sgd_lr must be > 0; got 0.0"):
+        v.check_learning_rate(0.0, "sgd_lr")
+
+
+@pytest.mark.parametrize("momentum", [0, 0.0, 0.5, 0.9, 0.999])
+def test_check_momentum_accepts_half_open_interval(momentum):
+    assert v.check_momentum(momentum) == float(momentum)
+
+
+@pytest.mark.parametrize("momentum", [1, 1.0, 1.5, -0.1])
+def test_check_momentum_refuses_one_and_outside(momentum):
+    # momentum 1: the heavy ball never forgets (the velocity sums every gradient ever seen)
+    with pytest.raises(ValueError, match=r"momentum must lie in \[0, 1\); got"):
+        v.check_momentum(momentum)
+
+
+def test_check_momentum_refuses_non_finite_and_names_the_argument():
+    with pytest.raises(ValueError, match="beta must be finite"):
+        v.check_momentum(np.nan, "beta")
+    with pytest.raises(ValueError, match=r"mu must lie in \[0, 1\); got 1.0"):
+        v.check_momentum(1, "mu")
+
+
+def test_momentum_one_is_refused_by_the_optimisers():
+    torch = pytest.importorskip("torch")
+    from weightdecay import optim
+
+    params = [torch.nn.Parameter(torch.zeros(2))]
+    for make in (
+        lambda: optim.SGDW(params, lr=0.1, momentum=1.0),
+        lambda: optim.make_optimizer("SGD+L2", params, lr=0.1, momentum=1.0),
+        lambda: optim.stationary_l2_coefficient("SGDW", 0.1, momentum=1.0),
+        lambda: optim.equilibrium_angular_update(0.1, 0.01, momentum=1.0),
+    ):
+        with pytest.raises(ValueError, match=r"momentum must lie in \[0, 1\)"):
+            make()
+
+
+def test_moved_names_warns_at_the_caller_and_forwards():
+    import math
+
+    from weightdecay._deprecation import moved_names
+
+    getattr_ = moved_names("pkg.old", {"root": "math.sqrt"})
+    with pytest.warns(DeprecationWarning, match=r"^pkg\.old\.root moved to math\.sqrt; the old name will be removed") as rec:
+        assert getattr_("root") is math.sqrt
+    assert rec[0].filename == __file__
+    with pytest.raises(AttributeError, match="module 'pkg.old' has no attribute 'other'"):
+        getattr_("other")
+    renamed = moved_names("math", {"root": "math.sqrt"}, verb="was renamed")
+    with pytest.warns(DeprecationWarning, match=r"^math\.root was renamed math\.sqrt;"):
+        renamed("root")
+
+
+def test_moved_names_point_at_the_importing_code():
+    import warnings
+
+    import weightdecay.optim as optim_module
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        optim_module.row_normalise  # noqa: B018
+    assert [w.filename for w in caught] == [__file__]

@@ -59,7 +59,9 @@ from .progress import progress_bar
 from .validation import (
     check_lambda,
     check_lambdas,
+    check_learning_rate,
     check_matrix,
+    check_nonnegative_int,
     check_positive_float,
     check_positive_int,
     check_probability,
@@ -874,8 +876,8 @@ def ridge_gradient_descent(X, y, lam, lr, n_steps: int, w0=None) -> np.ndarray:
     """
     X, y = check_X_y(X, y)
     lam = check_lambda(lam)
-    lr = check_positive_float(lr, "lr")
-    n_steps = check_positive_int(n_steps, "n_steps", minimum=0)
+    lr = check_learning_rate(lr)
+    n_steps = check_nonnegative_int(n_steps, "n_steps")
     n, p = X.shape
     w = np.zeros(p) if w0 is None else check_vector(w0, "w0", size=p).copy()
     path = np.empty((n_steps + 1, p))

@@ -57,9 +57,18 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ._deprecation import moved_names
 from .optim import scale_invariant_parameters
 from .progress import progress_bar, progress_enabled
-from .validation import check_lambda, check_positive_float, check_positive_int, check_probability
+from .validation import (
+    check_lambda,
+    check_learning_rate,
+    check_momentum,
+    check_nonnegative_int,
+    check_positive_float,
+    check_positive_int,
+    check_probability,
+)
 
 __all__ = [
     "GemmConv1d",
@@ -89,25 +98,11 @@ __all__ = [
 # Moved to weightdecay.experiments.cnn_speed (they fix the chapter's grids); the old names
 # still work, with a DeprecationWarning, until the next release.
 _MOVED = {
-    "speed_switches": "cnn_speed",
-    "TTAResult": "cnn_speed",
-    "time_to_accuracy_experiment": "cnn_speed",
+    "speed_switches": "weightdecay.experiments.cnn_speed.speed_switches",
+    "TTAResult": "weightdecay.experiments.cnn_speed.TTAResult",
+    "time_to_accuracy_experiment": "weightdecay.experiments.cnn_speed.time_to_accuracy_experiment",
 }
-
-
-def __getattr__(name: str):
-    if name in _MOVED:
-        import importlib
-        import warnings
-
-        new = f"weightdecay.experiments.{_MOVED[name]}"
-        warnings.warn(
-            f"weightdecay.cnn.{name} moved to {new}.{name}; the old name will be removed in the next release",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return getattr(importlib.import_module(new), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = moved_names(__name__, _MOVED)
 
 
 # ---------------------------------------------------------------------------------------
@@ -1067,7 +1062,7 @@ def compare_calls(fns: Mapping[str, Callable[[], object]], *, repeats: int = 10,
     (['noop', 'sum'], 3, 'cpu')
     """
     repeats = check_positive_int(repeats, "repeats")
-    warmup = check_positive_int(warmup, "warmup", minimum=0)
+    warmup = check_nonnegative_int(warmup, "warmup")
     device = _check_device(device)
     if not fns or not all(callable(f) for f in fns.values()):
         raise ValueError(f"fns must be a non-empty mapping of names to callables; got {fns!r}")
@@ -1290,9 +1285,9 @@ def make_optimizer_factory(
     name = str(name).lower()
     if name not in ("sgd", "adamw"):
         raise ValueError(f"name must be 'sgd' or 'adamw'; got {name!r}")
-    lr = check_positive_float(lr, "lr")
+    lr = check_learning_rate(lr)
     weight_decay = check_lambda(weight_decay, "weight_decay")
-    momentum = check_probability(momentum, "momentum")
+    momentum = check_momentum(momentum)
     flags = {"for-loop": dict(foreach=False), "foreach": dict(foreach=True), "fused": dict(fused=True)}
     if impl not in flags:
         raise ValueError(f"impl must be one of {list(flags)}; got {impl!r}")

@@ -15,7 +15,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from .validation import check_positive_int, check_probability
+from .validation import check_nonnegative_int, check_positive_int, check_probability
 
 __all__ = ["Splits", "mnist1d", "diabetes", "cifar10", "add_label_noise"]
 
@@ -221,7 +221,7 @@ def mnist1d(
     True
     """
     n_samples = check_positive_int(n_samples, "n_samples", minimum=30)
-    seed = check_positive_int(seed, "seed", minimum=0)
+    seed = check_nonnegative_int(seed, "seed")
     val_fraction = check_probability(val_fraction, "val_fraction")
     test_fraction = check_probability(test_fraction, "test_fraction", allow_zero=False)
     if val_fraction + test_fraction >= 1:

@@ -43,10 +43,13 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._deprecation import moved_names
 from .linear import _ridge_coefs
 from .progress import progress_bar
 from .validation import (
+    check_learning_rate,
     check_matrix,
+    check_nonnegative_int,
     check_positive_float,
     check_positive_int,
     check_probability,
@@ -786,8 +789,8 @@ def fit_linear_dropout(
     X, y = check_X_y(X, y)
     p = check_probability(p, "p")
     epochs = check_positive_int(epochs, "epochs", minimum=2)
-    lr = float(check_positive_float(lr, "lr"))
-    seed = check_positive_int(seed, "seed", minimum=0)
+    lr = check_learning_rate(lr)
+    seed = check_nonnegative_int(seed, "seed")
     torch.manual_seed(seed)
     model = nn.Sequential(nn.Dropout(p), nn.Linear(X.shape[1], 1, bias=False))
     average = _IterateAverage(first=epochs // 2 + 1)
@@ -1184,24 +1187,10 @@ class DropoutSchedule:
 # Moved to weightdecay.experiments (the MNIST-1D comparison fixes a dataset, an architecture
 # and a grid); the old names stay importable, with a DeprecationWarning, for one release.
 _MOVED = {
-    "CURVE_KEYS": "grid",
-    "SeedComparison": "grid",
-    "SeedCurves": "grid",
-    "DropoutCurves": "dropout",
-    "mnist1d_dropout_experiment": "dropout",
+    "CURVE_KEYS": "weightdecay.experiments.grid.CURVE_KEYS",
+    "SeedComparison": "weightdecay.experiments.grid.SeedComparison",
+    "SeedCurves": "weightdecay.experiments.grid.SeedCurves",
+    "DropoutCurves": "weightdecay.experiments.dropout.DropoutCurves",
+    "mnist1d_dropout_experiment": "weightdecay.experiments.dropout.mnist1d_dropout_experiment",
 }
-
-
-def __getattr__(name: str):
-    if name in _MOVED:
-        import importlib
-        import warnings
-
-        new = f"weightdecay.experiments.{_MOVED[name]}"
-        warnings.warn(
-            f"{__name__}.{name} moved to {new}.{name}; the old name will be removed in the next release",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return getattr(importlib.import_module(new), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = moved_names(__name__, _MOVED)

@@ -43,9 +43,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._deprecation import moved_names
 from .validation import (
     check_lambdas,
+    check_learning_rate,
     check_matrix,
+    check_nonnegative_int,
     check_positive_float,
     check_positive_int,
     check_vector,
@@ -77,12 +80,8 @@ __all__ = [
 # ---------------------------------------------------------------------------
 # Validation helpers
 # ---------------------------------------------------------------------------
-def _check_lr(lr) -> float:
-    return check_positive_float(lr, "lr")
-
-
 def _check_steps(steps, name: str = "steps") -> int:
-    return check_positive_int(steps, name, minimum=0)
+    return check_nonnegative_int(steps, name)
 
 
 def _check_steps_array(steps, name: str = "steps") -> np.ndarray:
@@ -211,7 +210,7 @@ def gd_least_squares(X, y, lr: float, steps: int, w0=None, *, return_path: bool 
     (3, 2)
     """
     X, y = check_X_y(X, y)
-    lr = _check_lr(lr)
+    lr = check_learning_rate(lr)
     steps = _check_steps(steps)
     n, p = X.shape
     w = np.zeros(p) if w0 is None else check_vector(w0, "w0", size=p).copy()
@@ -262,7 +261,7 @@ def gd_filter(s, lr: float, steps) -> np.ndarray:
     [0.    0.5   0.75  0.999]
     """
     s = _check_spectrum(s)
-    lr = _check_lr(lr)
+    lr = check_learning_rate(lr)
     t = _check_steps_array(steps)
     a = lr * s
     with np.errstate(over="ignore", invalid="ignore"):
@@ -382,7 +381,7 @@ def equivalent_ridge_lambda(lr: float, steps: int) -> float:
     >>> equivalent_ridge_lambda(0.1, 0)
     inf
     """
-    lr = _check_lr(lr)
+    lr = check_learning_rate(lr)
     steps = _check_steps(steps)
     return math.inf if steps == 0 else 1.0 / (lr * steps)
 
@@ -444,7 +443,7 @@ def gd_path(X, y, lr: float, steps, *, allow_unstable: bool = False) -> np.ndarr
      [0.75 1.5 ]]
     """
     X, y, s, coef, Vt = _spectral_parts(X, y)
-    lr = _check_lr(lr)
+    lr = check_learning_rate(lr)
     t = _check_steps_array(steps, "steps").reshape(-1)
     _check_stability(X, lr, allow_unstable)
     filters = gd_filter(s[None, :], lr, t[:, None])  # (T, r)
@@ -503,7 +502,7 @@ def gd_closed_form(X, y, lr: float, steps: int, w0=None, *, allow_unstable: bool
     True
     """
     X, y, s, coef, Vt = _spectral_parts(X, y)
-    lr = _check_lr(lr)
+    lr = check_learning_rate(lr)
     steps = _check_steps(steps)
     _check_stability(X, lr, allow_unstable)
     w = (gd_filter(s, lr, steps) * coef) @ Vt
@@ -626,7 +625,7 @@ def gd_risk(X, w_star, sigma: float, lr: float, steps, *, kind: str = "estimatio
     The filter is :math:`1-(1-\eta s)^t`.  The formula holds for any step size, also a divergent
     one.
     """
-    lr = _check_lr(lr)
+    lr = check_learning_rate(lr)
     t = _check_steps_array(steps).reshape(-1)
     return _filter_risk(X, w_star, sigma, lambda s: gd_filter(s[None, :], lr, t[:, None]), kind)
 
@@ -1160,21 +1159,7 @@ def patience_needed(values, min_delta: float = 0.0) -> int:
 # Moved to weightdecay.experiments.early_stopping (the MNIST-1D experiment fixes a dataset, an
 # architecture and a grid); the old names stay importable, with a DeprecationWarning, for one release.
 _MOVED = {
-    "EarlyStoppingRuns": "early_stopping",
-    "mnist1d_early_stopping_experiment": "early_stopping",
+    "EarlyStoppingRuns": "weightdecay.experiments.early_stopping.EarlyStoppingRuns",
+    "mnist1d_early_stopping_experiment": "weightdecay.experiments.early_stopping.mnist1d_early_stopping_experiment",
 }
-
-
-def __getattr__(name: str):
-    if name in _MOVED:
-        import importlib
-        import warnings
-
-        new = f"weightdecay.experiments.{_MOVED[name]}"
-        warnings.warn(
-            f"{__name__}.{name} moved to {new}.{name}; the old name will be removed in the next release",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return getattr(importlib.import_module(new), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = moved_names(__name__, _MOVED)

@@ -36,6 +36,7 @@ from .validation import (
     check_lambda,
     check_lambda_grid,
     check_matrix,
+    check_nonnegative_int,
     check_positive_float,
     check_positive_int,
     check_probability,
@@ -949,7 +950,7 @@ def lasso_cd_textbook(X, y, lam, *, n_sweeps: int = 100, w0=None):
     """
     X, y = check_X_y(X, y)
     lam = check_lambda(lam)
-    n_sweeps = check_positive_int(n_sweeps, "n_sweeps", minimum=0)
+    n_sweeps = check_nonnegative_int(n_sweeps, "n_sweeps")
     n, p = X.shape
     w = np.zeros(p) if w0 is None else check_vector(w0, "w0", size=p).copy()
     r = y - X @ w

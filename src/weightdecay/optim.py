@@ -58,12 +58,16 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._deprecation import moved_names
 from .progress import progress_bar
 from .reproducibility import single_thread as _single_thread
 from .validation import (
     check_lambda,
     check_lambdas,
+    check_learning_rate,
     check_matrix,
+    check_momentum,
+    check_nonnegative_int,
     check_positive_float,
     check_positive_int,
     check_probability,
@@ -110,11 +114,11 @@ __all__ = [
     "angle_between",
 ]
 
-#: Names that left this module: old name -> (new module, new name).  Importable under the
+#: Names that left this module: old name -> new fully qualified name.  Importable under the
 #: old name, with a DeprecationWarning, for one release.
 _MOVED = {
     **{
-        name: ("weightdecay.experiments.optimizers", name)
+        name: f"weightdecay.experiments.optimizers.{name}"
         for name in (
             "source_regression_data",
             "RegressionSweep",
@@ -127,24 +131,10 @@ _MOVED = {
             "bn_decay_experiment",
         )
     },
-    "row_normalise": ("weightdecay.experiments.optimizers", "row_normalize"),
-    "single_thread": ("weightdecay.reproducibility", "single_thread"),
+    "row_normalise": "weightdecay.experiments.optimizers.row_normalize",
+    "single_thread": "weightdecay.reproducibility.single_thread",
 }
-
-
-def __getattr__(name: str):
-    if name in _MOVED:
-        import importlib
-        import warnings
-
-        module, new = _MOVED[name]
-        warnings.warn(
-            f"{__name__}.{name} moved to {module}.{new}; the old name will be removed in the next release",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return getattr(importlib.import_module(module), new)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = moved_names(__name__, _MOVED)
 
 
 # ---------------------------------------------------------------------------
@@ -154,10 +144,6 @@ def _check_module(model, name: str = "model") -> nn.Module:
     if not isinstance(model, nn.Module):
         raise ValueError(f"{name} must be a torch.nn.Module; got {type(model).__name__}")
     return model
-
-
-def _check_lr(lr, name: str = "lr") -> float:
-    return check_positive_float(lr, name)
 
 
 def _check_betas(betas) -> tuple[float, float]:
@@ -546,8 +532,8 @@ class SGDL2(_Reference):
 
     def __init__(self, params, lr: float, momentum: float = 0.0, weight_decay: float = 0.0):
         defaults = {
-            "lr": _check_lr(lr),
-            "momentum": check_probability(momentum, "momentum"),
+            "lr": check_learning_rate(lr),
+            "momentum": check_momentum(momentum),
             "weight_decay": check_lambda(weight_decay, "weight_decay"),
         }
         super().__init__(params, defaults)
@@ -622,8 +608,8 @@ class SGDW(_Reference):
 
     def __init__(self, params, lr: float, momentum: float = 0.0, weight_decay: float = 0.0):
         defaults = {
-            "lr": _check_lr(lr),
-            "momentum": check_probability(momentum, "momentum"),
+            "lr": check_learning_rate(lr),
+            "momentum": check_momentum(momentum),
             "weight_decay": check_lambda(weight_decay, "weight_decay"),
         }
         super().__init__(params, defaults)
@@ -643,7 +629,7 @@ class SGDW(_Reference):
 class _AdamBase(_Reference):
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0):
         defaults = {
-            "lr": _check_lr(lr),
+            "lr": check_learning_rate(lr),
             "betas": _check_betas(betas),
             "eps": check_positive_float(eps, "eps"),
             "weight_decay": check_lambda(weight_decay, "weight_decay"),
@@ -839,8 +825,8 @@ def make_optimizer(method: str, params, *, lr: float, momentum: float = 0.9) -> 
     Adam+L2 Adam
     AdamW AdamW
     """
-    lr = _check_lr(lr)
-    momentum = check_probability(momentum, "momentum")
+    lr = check_learning_rate(lr)
+    momentum = check_momentum(momentum)
     params = list(params)
     if method == "SGD+L2":
         return torch.optim.SGD(params, lr=lr, momentum=momentum)
@@ -908,7 +894,7 @@ def stationary_l2_coefficient(method: str, weight_decay: float, *, momentum: flo
     0.003
     """
     weight_decay = check_lambda(weight_decay, "weight_decay")
-    momentum = check_probability(momentum, "momentum")
+    momentum = check_momentum(momentum)
     if method in ("SGD+L2", "Adam+L2"):
         return weight_decay
     if method == "SGDW":
@@ -972,7 +958,7 @@ def decay_only_trajectory(
     >>> traj[:, 0].round(1).tolist()
     [1.0, 0.9, 0.8, 0.7]
     """
-    steps = check_positive_int(steps, "steps", minimum=0)
+    steps = check_nonnegative_int(steps, "steps")
     w = torch.nn.Parameter(torch.as_tensor(np.asarray(w0, dtype=np.float64)).clone())
     if not torch.isfinite(w).all():
         raise ValueError("w0 must contain only finite values")
@@ -1554,7 +1540,7 @@ def exponential_lr_equivalence(
     from .training import as_tensors, train
 
     _check_module(model)
-    lr = _check_lr(lr)
+    lr = check_learning_rate(lr)
     weight_decay = check_lambda(weight_decay, "weight_decay")
     rho = 1.0 - lr * weight_decay
     if not rho > 0:
@@ -1723,7 +1709,7 @@ def adamw_timescale(lr, weight_decay, *, n_samples=None, batch_size=None) -> Ada
     >>> round(t.iterations), round(t.epochs)
     (10000, 20)
     """
-    lr = _check_lr(lr)
+    lr = check_learning_rate(lr)
     weight_decay = check_lambda(weight_decay, "weight_decay")
     shrink = lr * weight_decay
     if shrink >= 1:
@@ -1778,7 +1764,7 @@ def lr_schedule(kind: str, lr, steps) -> np.ndarray:
     >>> lr_schedule("linear", 1.0, 4).tolist()
     [1.0, 0.75, 0.5, 0.25]
     """
-    lr = _check_lr(lr)
+    lr = check_learning_rate(lr)
     steps = check_positive_int(steps, "steps")
     x = np.arange(steps) / steps
     if kind == "constant":
@@ -1885,9 +1871,9 @@ EQUILIBRIUM_OPTIMIZERS = ("sgd", "sgdw", "adamw")
 
 
 def _check_equilibrium(lr, weight_decay, optimizer, momentum):
-    lr = _check_lr(lr)
+    lr = check_learning_rate(lr)
     weight_decay = check_positive_float(weight_decay, "weight_decay")
-    momentum = check_probability(momentum, "momentum")
+    momentum = check_momentum(momentum)
     if optimizer not in EQUILIBRIUM_OPTIMIZERS:
         raise ValueError(f"optimizer must be one of {EQUILIBRIUM_OPTIMIZERS}; got {optimizer!r}")
     if lr * weight_decay >= 1:

@@ -240,9 +240,9 @@ def seed_everything(seed: int = 0):
     """
     import numpy as np
 
-    from .validation import check_positive_int
+    from .validation import check_nonnegative_int
 
-    seed = check_positive_int(seed, "seed", minimum=0)
+    seed = check_nonnegative_int(seed, "seed")
     os.environ["PYTHONHASHSEED"] = str(seed)  # for subprocesses started from here
     random.seed(seed)
     np.random.seed(seed % 2**32)

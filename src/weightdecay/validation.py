@@ -21,7 +21,10 @@ __all__ = [
     "check_lambda_grid",
     "check_probability",
     "check_positive_int",
+    "check_nonnegative_int",
     "check_positive_float",
+    "check_learning_rate",
+    "check_momentum",
     "check_seeds",
 ]
 
@@ -437,8 +440,8 @@ def check_positive_int(k, name: str, *, minimum: int = 1) -> int:
     >>> from weightdecay.validation import check_positive_int
     >>> check_positive_int(np.int64(3), "epochs")
     3
-    >>> check_positive_int(0, "seed", minimum=0)
-    0
+    >>> check_positive_int(1, "seed")
+    1
     >>> check_positive_int(2.0, "epochs")
     Traceback (most recent call last):
         ...
@@ -450,6 +453,42 @@ def check_positive_int(k, name: str, *, minimum: int = 1) -> int:
     if k < minimum:
         raise ValueError(f"{name} must be an integer >= {minimum}; got {k}")
     return k
+
+
+def check_nonnegative_int(value, name: str) -> int:
+    """Return ``value`` as an int, which must be ``>= 0`` (a seed, a step count that may be zero).
+
+    Parameters
+    ----------
+    value : int
+        The integer (a numpy integer is accepted; floats and booleans are not).
+    name : str
+        The argument's name, for the error message.
+
+    Returns
+    -------
+    int
+        ``value`` as a Python int.
+
+    Raises
+    ------
+    ValueError
+        If ``value`` is not an integer or is negative; the message names ``name`` and ``value``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from weightdecay.validation import check_nonnegative_int
+    >>> check_nonnegative_int(0, "seed")
+    0
+    >>> check_nonnegative_int(np.int64(7), "steps")
+    7
+    >>> check_nonnegative_int(-1, "seed")
+    Traceback (most recent call last):
+        ...
+    ValueError: seed must be an integer >= 0; got -1
+    """
+    return check_positive_int(value, name, minimum=0)
 
 
 def check_positive_float(x, name: str, *, allow_zero: bool = False) -> float:
@@ -491,6 +530,80 @@ def check_positive_float(x, name: str, *, allow_zero: bool = False) -> float:
     return value
 
 
+def check_learning_rate(lr, name: str = "lr") -> float:
+    """Return a learning rate as a float; it must be finite and ``> 0``.
+
+    Parameters
+    ----------
+    lr : float
+        The learning rate (step size).
+    name : str, default "lr"
+        The argument's name, for the error message.
+
+    Returns
+    -------
+    float
+        ``lr`` as a Python float.
+
+    Raises
+    ------
+    ValueError
+        If ``lr`` is not a real number (booleans are refused), not finite, or ``<= 0``; the
+        message names ``name`` and the value received.
+
+    Examples
+    --------
+    >>> from weightdecay.validation import check_learning_rate
+    >>> check_learning_rate(0.1)
+    0.1
+    >>> check_learning_rate(0, "sgd_lr")
+    Traceback (most recent call last):
+        ...
+    ValueError: sgd_lr must be > 0; got 0.0
+    """
+    return check_positive_float(lr, name)
+
+
+def check_momentum(momentum, name: str = "momentum") -> float:
+    r"""Return a heavy-ball momentum coefficient as a float; it must lie in ``[0, 1)``.
+
+    With momentum :math:`\mu` the velocity is :math:`v_{t+1} = \mu v_t + g_t`, a geometric
+    average of past gradients with memory :math:`1/(1-\mu)` steps; :math:`\mu = 1` never forgets
+    (the velocity sums every gradient ever seen), so it is refused.
+
+    Parameters
+    ----------
+    momentum : float
+        The momentum coefficient :math:`\mu`; 0 is plain gradient descent.
+    name : str, default "momentum"
+        The argument's name, for the error message.
+
+    Returns
+    -------
+    float
+        ``momentum`` as a Python float.
+
+    Raises
+    ------
+    ValueError
+        If ``momentum`` is not a finite real number in ``[0, 1)``; the message names ``name``
+        and the value received.
+
+    Examples
+    --------
+    >>> from weightdecay.validation import check_momentum
+    >>> check_momentum(0.9)
+    0.9
+    >>> check_momentum(0)
+    0.0
+    >>> check_momentum(1)
+    Traceback (most recent call last):
+        ...
+    ValueError: momentum must lie in [0, 1); got 1.0
+    """
+    return check_probability(momentum, name)
+
+
 def check_seeds(seeds, name: str = "seeds") -> tuple[int, ...]:
     """Check a non-empty sequence of non-negative integer seeds and return it as a tuple.
 
@@ -524,7 +637,7 @@ def check_seeds(seeds, name: str = "seeds") -> tuple[int, ...]:
     """
     if isinstance(seeds, (str, bytes)) or not hasattr(seeds, "__iter__"):
         raise ValueError(f"{name} must be a sequence of integers >= 0; got {_describe(seeds)}")
-    seeds = tuple(check_positive_int(s, "seed", minimum=0) for s in seeds)
+    seeds = tuple(check_nonnegative_int(s, "seed") for s in seeds)
     if not seeds:
         raise ValueError(f"{name} must contain at least one seed; got none")
     return seeds

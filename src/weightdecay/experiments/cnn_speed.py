@@ -34,7 +34,7 @@ from torch import nn
 from ..cnn import _check_device, throughput, time_to_accuracy, train
 from ..progress import progress_bar
 from ..stats import mean_se
-from ..validation import check_lambdas, check_positive_int, check_probability
+from ..validation import check_lambdas, check_nonnegative_int, check_positive_int, check_probability
 
 __all__ = [
     "speed_switches",
@@ -374,7 +374,7 @@ def time_to_accuracy_experiment(
                 "sgd", lr=0.2, weight_decay=lam, param_groups=decay_param_groups)(m))
     """
     weight_decays = check_lambdas(weight_decays, "weight_decays")
-    seeds = tuple(check_positive_int(s, "seeds", minimum=0) for s in seeds)
+    seeds = tuple(check_nonnegative_int(s, "seeds") for s in seeds)
     if not seeds:
         raise ValueError("seeds must not be empty")
     target = check_probability(target, "target", allow_one=True)

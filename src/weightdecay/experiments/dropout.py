@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..dropout import DropoutSchedule
-from ..validation import check_positive_int, check_probability
+from ..validation import check_nonnegative_int, check_positive_int, check_probability
 from .grid import SeedCurves, run_grid
 
 __all__ = ["DropoutCurves", "mnist1d_dropout_experiment"]
@@ -187,7 +187,7 @@ def mnist1d_dropout_experiment(
     schedules = [_as_schedule(s, i) for i, s in enumerate(settings)]
     if not schedules:
         raise ValueError("settings must contain at least one drop probability or DropoutSchedule; got none")
-    seeds = tuple(check_positive_int(s, "seed", minimum=0) for s in seeds)
+    seeds = tuple(check_nonnegative_int(s, "seed") for s in seeds)
     if not seeds:
         raise ValueError("seeds must contain at least one seed; got none")
     epochs = check_positive_int(epochs, "epochs")

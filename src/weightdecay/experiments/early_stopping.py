@@ -20,7 +20,7 @@ import numpy as np
 from ..dropout import DropoutSchedule
 from ..early_stopping import EarlyStopping, patience_needed, simulate_early_stopping
 from ..stats import mean_se
-from ..validation import check_positive_float, check_positive_int, check_probability
+from ..validation import check_learning_rate, check_nonnegative_int, check_positive_int, check_probability
 from .grid import SeedCurves, run_grid
 
 __all__ = ["EarlyStoppingRuns", "mnist1d_early_stopping_experiment"]
@@ -280,7 +280,7 @@ def mnist1d_early_stopping_experiment(
             schedules.append(DropoutSchedule(check_probability(setting, f"settings[{i}]")))
     if not schedules:
         raise ValueError("settings must contain at least one drop probability or DropoutSchedule; got none")
-    seeds = tuple(check_positive_int(s, "seed", minimum=0) for s in seeds)
+    seeds = tuple(check_nonnegative_int(s, "seed") for s in seeds)
     if not seeds:
         raise ValueError("seeds must contain at least one seed; got none")
     if callback_seeds is None:
@@ -290,7 +290,7 @@ def mnist1d_early_stopping_experiment(
         raise ValueError(f"callback_seeds must be at most the number of seeds ({len(seeds)}); got {callback_seeds}")
     patience = check_positive_int(patience, "patience")
     epochs = check_positive_int(epochs, "epochs")
-    lr = check_positive_float(lr, "lr")
+    lr = check_learning_rate(lr)
     data = mnist1d(n_samples, seed=data_seed, label_noise=label_noise)
 
     shape = (len(schedules), len(seeds))

@@ -23,7 +23,6 @@ Every run uses one torch thread (:func:`weightdecay.reproducibility.single_threa
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -31,6 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .._deprecation import moved_names
 from ..optim import (
     METHODS,
     SGDW,
@@ -47,6 +47,7 @@ from ..stats import mean_se
 from ..validation import (
     check_lambda,
     check_lambdas,
+    check_learning_rate,
     check_matrix,
     check_positive_float,
     check_positive_int,
@@ -68,20 +69,9 @@ __all__ = [
     "bn_decay_experiment",
 ]
 
-#: Deprecated names of this module: old name -> new name.
-_RENAMED = {"row_normalise": "row_normalize"}
-
-
-def __getattr__(name: str):
-    if name in _RENAMED:
-        new = _RENAMED[name]
-        warnings.warn(
-            f"{__name__}.{name} was renamed {__name__}.{new}; the old name will be removed in the next release",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return globals()[new]
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+#: Deprecated names of this module: old name -> new fully qualified name.
+_RENAMED = {"row_normalise": f"{__name__}.row_normalize"}
+__getattr__ = moved_names(__name__, _RENAMED, verb="was renamed")
 
 
 # ---------------------------------------------------------------------------
@@ -316,7 +306,7 @@ def mlp_regression_sweep(
     seeds = check_seeds(seeds)
     n_train = check_positive_int(n_train, "n_train", minimum=2)
     n_val = check_positive_int(n_val, "n_val")
-    lr = check_positive_float(lr, "lr")
+    lr = check_learning_rate(lr)
     X, y, _ = source_regression_data(n_train + n_val, n_features, noise=noise, rng=data_seed)
     X_train, _, stats = standardize(X[:n_train], y[:n_train])
     X_val = stats.transform(X[n_train:])
@@ -565,7 +555,7 @@ def mnist1d_optimizer_comparison(
     settings = _check_settings(settings)
     seeds = check_seeds(seeds)
     epochs = check_positive_int(epochs, "epochs")
-    sgd_lr, adam_lr = check_positive_float(sgd_lr, "sgd_lr"), check_positive_float(adam_lr, "adam_lr")
+    sgd_lr, adam_lr = check_learning_rate(sgd_lr, "sgd_lr"), check_learning_rate(adam_lr, "adam_lr")
     data = mnist1d(n_samples, seed=data_seed)
     shape = (len(settings), len(seeds))
     test_acc, val_acc, train_loss = np.empty(shape), np.empty(shape), np.empty(shape)
@@ -773,7 +763,7 @@ def bn_decay_experiment(
     seeds = check_seeds(seeds)
     weight_decay = check_lambda(weight_decay, "weight_decay")
     epochs = check_positive_int(epochs, "epochs")
-    lr = check_positive_float(lr, "lr")
+    lr = check_learning_rate(lr)
     data = mnist1d(n_samples, seed=data_seed)
     probe = bn_mlp(40, hidden, 10)
     weight_names = tuple(scale_invariant_parameters(probe))

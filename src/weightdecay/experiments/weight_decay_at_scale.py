@@ -34,7 +34,7 @@ from ..optim import (
 from ..progress import progress_bar
 from ..reproducibility import single_thread
 from ..training import mlp
-from ..validation import check_lambdas, check_positive_float, check_positive_int
+from ..validation import check_lambdas, check_learning_rate, check_momentum, check_positive_float, check_positive_int
 
 __all__ = [
     "N_POOL",
@@ -690,7 +690,8 @@ def equilibrium_run(
     if optimizer not in ("sgd", "adamw"):
         raise ValueError(f"optimizer must be 'sgd' or 'adamw'; got {optimizer!r}")
     seeds = _check_seeds(seeds)
-    lr = check_positive_float(lr, "lr")
+    lr = check_learning_rate(lr)
+    momentum = check_momentum(momentum)
     weight_decay = check_positive_float(weight_decay, "weight_decay")
     steps = check_positive_int(steps, "steps")
     batch_size = check_positive_int(batch_size, "batch_size")
