@@ -216,6 +216,47 @@ def test_bayes_risk_is_prior_average_and_minimised_at_map_lambda(target, shape):
     assert np.exp(res.x) == pytest.approx(bv.map_lambda(sigma, tau, X.shape[0]), rel=1e-4)
 
 
+def test_risk_curve_fields_best_and_deprecated_names():
+    curve = bv.ridge_risk(*_problem(seed=4), 1.0, [0.0, 0.1, 1.0])
+    assert isinstance(curve, bv.RiskCurve) and curve.target == "coef"
+    np.testing.assert_array_equal(curve.grid, [0.0, 0.1, 1.0])
+    assert curve.best == curve.grid[np.argmin(curve.mse)] and isinstance(curve.best, float)
+    # positional construction, as before the field was renamed: (grid, bias2, variance, target)
+    same = bv.RiskCurve(curve.grid, curve.bias2, curve.variance, "coef")
+    np.testing.assert_array_equal(same.mse, curve.mse)
+    for old, new in [("lams", "grid"), ("best_lam", "best"), ("total", "mse")]:
+        with pytest.warns(DeprecationWarning, match=rf"RiskCurve\.{old} is deprecated; use RiskCurve\.{new}") as rec:
+            value = getattr(curve, old)
+        np.testing.assert_array_equal(value, getattr(curve, new))
+        assert rec[0].filename == __file__  # points at the caller
+    mc = bv.monte_carlo_risk(*_problem(seed=4), 1.0, [0.0, 1.0], 10, rng=0)
+    assert isinstance(mc, bv.RiskCurve)
+    with pytest.warns(DeprecationWarning, match="best_lam"):
+        assert mc.best_lam == mc.best
+
+
+@pytest.mark.parametrize("target", bv.TARGETS)
+def test_bayes_risk_matches_the_closed_form_it_replaced(target):
+    """Through the spectral core the Bayes risk is the old closed form up to rounding."""
+    X, _ = _problem(8, 15, seed=5)
+    n, p = X.shape
+    sigma, tau = 1.1, 0.6
+    lams = np.array([0.0, 0.01, 0.3, 4.0])
+    d = np.linalg.svd(X, compute_uv=False)
+    d = d[d > d.max() * max(n, p) * np.finfo(float).eps]
+    d2, s = d**2, n * lams[:, None]
+    f, g = d2 / (d2 + s), s / (d2 + s)
+    if target == "coef":
+        bias2 = tau**2 * (np.sum(g**2, axis=1) + (p - d.size))
+        variance = sigma**2 * np.sum(f**2 / d2, axis=1)
+    else:
+        bias2 = tau**2 * np.sum(g**2 * d2, axis=1) / n
+        variance = sigma**2 * np.sum(f**2, axis=1) / n
+    curve = bv.ridge_bayes_risk(X, sigma, tau, lams, target=target)
+    np.testing.assert_allclose(curve.bias2, bias2, rtol=1e-13)
+    np.testing.assert_allclose(curve.variance, variance, rtol=1e-13)
+
+
 # ---------------------------------------------------------------------------
 # Monte Carlo
 # ---------------------------------------------------------------------------
@@ -241,7 +282,7 @@ def test_monte_carlo_finds_a_lambda_that_beats_ols():
     lams = np.concatenate([[0.0], np.logspace(-3, 1, 9)])
     mc = bv.monte_carlo_risk(X, beta, 3.0, lams, 2000, rng=12)
     best = int(np.argmin(mc.mse))
-    assert mc.lams[best] > 0
+    assert mc.grid[best] > 0 and mc.best == mc.grid[best]
     assert mc.mse[0] - mc.mse[best] > 5 * (mc.mse_se[0] + mc.mse_se[best])
 
 

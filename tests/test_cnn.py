@@ -342,7 +342,7 @@ def test_training_is_reproducible_with_switches_on_cpu():
         (dict(epochs=0), "epochs must be an integer >= 1"),
         (dict(make_optimizer=None), "make_optimizer must be a callable"),
         (dict(make_optimizer=lambda m: None), "must return a torch.optim.Optimizer"),
-        (dict(train_data=(torch.randn(4, 3, 8, 8), torch.zeros(3, dtype=torch.long))), "same, non-zero first dimension"),
+        (dict(train_data=(torch.randn(4, 3, 8, 8), torch.zeros(3, dtype=torch.long))), "train_data: X and y must have the same first"),
         (dict(train_data=(torch.full((4, 3, 8, 8), float("nan")), torch.zeros(4, dtype=torch.long))), "finite"),
         (dict(train_data=(torch.randn(4, 3, 8, 8), torch.zeros(4))), "integer class labels"),
         (dict(label_smoothing=1.5), "label_smoothing must lie in"),
@@ -354,6 +354,107 @@ def test_train_validates_its_arguments(kwargs, match):
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
         cnn.train(cnn.fast_resnet((4, 4, 4, 4)), **args)
+
+
+def _old_evaluate_accuracy(model, data, batch_size=1024, autocast=False, channels_last=False):
+    """The loop of ``cnn.evaluate_accuracy`` before it called ``training.evaluate``."""
+    X, y = data
+    was_training = model.training
+    model.eval()
+    correct = 0
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+        for i in range(0, X.shape[0], batch_size):
+            xb = X[i : i + batch_size]
+            out = model(xb.contiguous(memory_format=torch.channels_last) if channels_last else xb)
+            correct += int((out.argmax(dim=1) == y[i : i + batch_size]).sum())
+    model.train(was_training)
+    return correct / X.shape[0]
+
+
+@pytest.mark.parametrize("switches", [{}, dict(batch_size=7), dict(channels_last=True), dict(autocast=True)])
+def test_one_evaluate_agrees_with_the_old_evaluate_accuracy(switches):
+    from weightdecay.training import evaluate
+
+    X, y = tiny_images(40, seed=2)
+    torch.manual_seed(0)
+    model = cnn.fast_resnet((4, 8, 8, 8))
+    cnn.train(model, (X, y), epochs=1, batch_size=8, progress=False,
+              make_optimizer=cnn.make_optimizer_factory("sgd", lr=0.05))
+    old = _old_evaluate_accuracy(model, (X, y), **switches)
+    assert cnn.evaluate_accuracy(model, (X, y), **switches) == old
+    assert evaluate(model, (X, y), batch_size=switches.pop("batch_size", 1024), **switches)["acc"] == old
+    assert model.training
+    with pytest.raises(ValueError, match="integer class labels"):
+        cnn.evaluate_accuracy(model, (X, torch.zeros(40)))
+
+
+class _Recorder:
+    """A callback that records the calls it gets and stops at ``stop_at``."""
+
+    def __init__(self, stop_at):
+        self.stop_at, self.events = stop_at, []
+
+    def on_epoch_begin(self, epoch, model):
+        self.events.append(("begin", epoch, type(model).__name__))
+
+    def on_epoch_end(self, epoch, model, logs):
+        self.events.append(("end", epoch, sorted(logs)))
+        logs["custom"] = 10 * epoch
+        return epoch == self.stop_at
+
+    def on_train_end(self, model, history):
+        self.events.append(("train_end", history["epoch"][-1]))
+
+
+def test_train_calls_callbacks_with_the_protocol_of_training_train():
+    from weightdecay.training import mlp
+    from weightdecay.training import train as general_train
+
+    X, y = tiny_images(32)
+    torch.manual_seed(0)
+    fast, general = _Recorder(stop_at=2), _Recorder(stop_at=2)
+    hist = cnn.train(cnn.fast_resnet((4, 8, 8, 8)), (X, y), test_data=(X, y), epochs=5, batch_size=8,
+                     progress=False, make_optimizer=cnn.make_optimizer_factory("sgd", lr=0.05), callbacks=[fast])
+    model = mlp(192, [8], 10)
+    general_train(nn.Sequential(nn.Flatten(), model), (X, y), optimizer=torch.optim.SGD(model.parameters(), lr=0.1),
+                  epochs=5, batch_size=8, progress=False, callbacks=[general])
+    shape = [(e[0], e[1]) for e in fast.events]
+    assert shape == [(e[0], e[1]) for e in general.events]
+    assert shape == [("begin", 1), ("end", 1), ("begin", 2), ("end", 2), ("train_end", 2)]
+    assert fast.events[0][2] == "FastResNet"
+    assert fast.events[1][2] == sorted(["epoch", "train_loss", "seconds", "lr", "weight_norm", "effective_lr",
+                                        "layer_norms", "test_acc"])
+    assert hist["epoch"] == [0, 1, 2] and hist["stopped_epoch"] == 2 and hist["custom"] == [10, 20]
+
+
+def test_an_early_stopping_callback_stops_train():
+    from weightdecay.early_stopping import EarlyStopping
+
+    X, y = tiny_images(32)
+    torch.manual_seed(0)
+    # no epoch after the first improves the training loss by 1e9: patience 1 stops at epoch 2
+    stopper = EarlyStopping(patience=1, min_delta=1e9, restore_best=False, monitor="train_loss")
+    hist = cnn.train(cnn.fast_resnet((4, 8, 8, 8)), (X, y), epochs=6, batch_size=8, progress=False,
+                     make_optimizer=cnn.make_optimizer_factory("sgd", lr=0.05), callbacks=[stopper])
+    assert hist["stopped_epoch"] == 2 and hist["epoch"] == [0, 1, 2]
+
+
+def test_train_traces_with_effective_learning_rate():
+    from weightdecay.optim import EffectiveLearningRate
+
+    X, y = tiny_images(32)
+    torch.manual_seed(0)
+    model = cnn.fast_resnet((4, 8, 8, 8))
+    opt = []
+    hist = cnn.train(model, (X, y), epochs=1, batch_size=8, progress=False,
+                     make_optimizer=lambda m: opt.append(torch.optim.SGD(m.parameters(), lr=0.05)) or opt[0])
+    logs = {}
+    names = [name for name, _ in cnn.scale_invariant_weights(model)]
+    EffectiveLearningRate(opt[0], names, per_layer=False, summary=True).on_epoch_end(1, model, logs)
+    for key in ("lr", "weight_norm", "effective_lr"):
+        assert hist[key][-1] == logs[key]
+    np.testing.assert_array_equal(hist["layer_norms"][-1], logs["layer_norms"])
+    np.testing.assert_array_equal(logs["layer_norms"], cnn.weight_norms(model))
 
 
 def test_train_needs_batchnorm_convolutions():

@@ -210,7 +210,60 @@ def test_dropout_ridge_equals_ridge_for_standardized_features():
     np.testing.assert_allclose(np.sum(X**2, axis=0), len(y))
     for p in [0.0, 0.2, 0.5, 0.8]:
         np.testing.assert_allclose(D.dropout_ridge(X, y, p), ridge(X, y, p / (1 - p)), rtol=1e-10, atol=1e-12)
-    assert D.equivalent_ridge_lambda(0.5) == 1.0 and D.equivalent_ridge_lambda(0.2) == pytest.approx(0.25)
+    assert D.dropout_ridge_lambda(0.5) == 1.0 and D.dropout_ridge_lambda(0.2) == pytest.approx(0.25)
+
+
+def test_equivalent_ridge_lambda_was_renamed_dropout_ridge_lambda():
+    match = r"weightdecay\.dropout\.equivalent_ridge_lambda was renamed weightdecay\.dropout\.dropout_ridge_lambda"
+    with pytest.warns(DeprecationWarning, match=match) as rec:
+        old = D.equivalent_ridge_lambda
+    assert old is D.dropout_ridge_lambda
+    assert rec[0].filename == __file__  # the warning points at the caller
+    assert "equivalent_ridge_lambda" not in D.__all__
+
+
+@pytest.mark.parametrize("target", ["coef", "fit"])
+def test_dropout_risk_on_standardized_features_is_ridge_risk(target):
+    from weightdecay.bias_variance import RiskCurve, ridge_risk
+
+    X_raw, _, beta = _problem(n=30, d=5, seed=3, scales=[1, 5, 0.2, 2, 1])
+    X, _, _ = standardize(X_raw, np.zeros(30))
+    ps = np.array([0.0, 0.1, 0.5, 0.9])
+    risk = D.dropout_risk(X, beta, 0.8, ps, target=target)
+    assert isinstance(risk, RiskCurve) and risk.target == target
+    np.testing.assert_array_equal(risk.grid, ps)
+    ridge_curve = ridge_risk(X, beta, 0.8, ps / (1 - ps), target=target)
+    np.testing.assert_allclose(risk.bias2, ridge_curve.bias2, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(risk.variance, ridge_curve.variance, rtol=1e-9)
+
+
+@pytest.mark.parametrize("target", ["coef", "fit"])
+def test_dropout_risk_equals_the_closed_form_and_monte_carlo_on_raw_features(target):
+    # columns of very different norms: the generalised ridge (X^T X + p/(1-p) D^2)^{-1} X^T
+    X, _, beta = _problem(n=25, d=4, seed=4, scales=[0.2, 1, 5, 20])
+    n, sigma, ps = X.shape[0], 1.5, [0.0, 0.3, 0.7]
+    risk = D.dropout_risk(X, beta, sigma, ps, target=target)
+    D2 = np.diag(np.sum(X**2, axis=0))
+    for k, p in enumerate(ps):
+        A = np.linalg.solve(X.T @ X + p / (1 - p) * D2, X.T)
+        err = A @ X @ beta - beta
+        if target == "coef":
+            bias2, variance = err @ err, sigma**2 * np.sum(A**2)
+        else:
+            bias2, variance = np.sum((X @ err) ** 2) / n, sigma**2 * np.sum((X @ A) ** 2) / n
+        assert risk.bias2[k] == pytest.approx(bias2, rel=1e-8, abs=1e-12)
+        assert risk.variance[k] == pytest.approx(variance, rel=1e-8)
+    # Monte Carlo with the solver itself
+    rng = np.random.default_rng(5)
+    sq = []
+    for _ in range(3000):
+        y = X @ beta + sigma * rng.standard_normal(n)
+        errors = D.dropout_path(X, y, ps) - beta
+        if target == "fit":
+            errors = errors @ X.T / np.sqrt(n)
+        sq.append(np.sum(errors**2, axis=1))
+    sq = np.array(sq)
+    assert np.all(np.abs(sq.mean(axis=0) - risk.mse) < 4 * sq.std(axis=0, ddof=1) / np.sqrt(len(sq)))
 
 
 def test_dropout_ridge_is_a_data_dependent_ridge():
@@ -266,7 +319,11 @@ def test_zero_columns_get_zero_coefficients():
         (lambda X, y, w: D.dropout_path(X, y, [0.1, 1.0]), r"ps\[1\] must lie in \[0, 1\)"),
         (lambda X, y, w: D.dropout_path(X, y, []), "ps must be a non-empty"),
         (lambda X, y, w: D.dropout_path(X, y, ["a"]), "ps must be a sequence"),
-        (lambda X, y, w: D.equivalent_ridge_lambda(1), r"p must lie in \[0, 1\); got 1.0"),
+        (lambda X, y, w: D.dropout_ridge_lambda(1), r"p must lie in \[0, 1\); got 1.0"),
+        (lambda X, y, w: D.dropout_risk(X, w, 1.0, [0.1, 1.0]), r"ps\[1\] must lie in \[0, 1\)"),
+        (lambda X, y, w: D.dropout_risk(X, w[:2], 1.0, [0.1]), "beta must have length 5"),
+        (lambda X, y, w: D.dropout_risk(X, w, -1.0, [0.1]), "sigma must be >= 0"),
+        (lambda X, y, w: D.dropout_risk(X, w, 1.0, [0.1], target="x"), "target must be one of"),
     ],
 )
 def test_linear_functions_reject_bad_inputs(call, match):

@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from weightdecay import early_stopping as ES
+from weightdecay.bias_variance import RiskCurve, ridge_risk
 from weightdecay.linear import ridge_path
 
 
@@ -113,12 +114,12 @@ def test_ridge_at_one_over_lr_t_is_close_to_early_stopping():
     errors = []
     for t in [2, 10, 50, 250]:
         w_gd = ES.gd_path(X, y, lr, [t])[0]
-        w_ridge = ridge_path(X, y, [ES.equivalent_ridge_lambda(lr, t)])[1][0]
-        w_far = ridge_path(X, y, [100 * ES.equivalent_ridge_lambda(lr, t)])[1][0]
+        w_ridge = ridge_path(X, y, [ES.gd_ridge_lambda(lr, t)])[1][0]
+        w_far = ridge_path(X, y, [100 * ES.gd_ridge_lambda(lr, t)])[1][0]
         errors.append(np.linalg.norm(w_gd - w_ridge) / np.linalg.norm(w_gd))
         assert np.linalg.norm(w_gd - w_ridge) < np.linalg.norm(w_gd - w_far)
     assert max(errors) < 0.35
-    assert ES.equivalent_ridge_lambda(0.1, 50) == pytest.approx(0.2) and ES.equivalent_ridge_lambda(0.1, 0) == math.inf
+    assert ES.gd_ridge_lambda(0.1, 50) == pytest.approx(0.2) and ES.gd_ridge_lambda(0.1, 0) == math.inf
 
 
 # ---------------------------------------------------------------------------
@@ -140,16 +141,16 @@ def test_risk_formulas_equal_bias_and_variance_of_the_linear_map(n, p):
     lr, steps, lam = 0.4 * ES.max_stable_lr(X), 12, 0.3
     M_gd = _linear_map_of_gd(X, lr, steps)
     M_ridge = np.linalg.solve(X.T @ X + n * lam * np.eye(p), X.T)
-    for M, risk in [(M_gd, lambda kind: ES.gd_risk(X, w_star, sigma, lr, [steps], kind=kind)),
-                    (M_ridge, lambda kind: ES.ridge_risk(X, w_star, sigma, [lam], kind=kind))]:
+    for M, risk in [(M_gd, lambda target: ES.gd_risk(X, w_star, sigma, lr, [steps], target=target)),
+                    (M_ridge, lambda target: ridge_risk(X, w_star, sigma, [lam], target=target))]:
         # E||M(Xw* + e) - w*||^2 = ||(MX - I)w*||^2 + sigma^2 ||M||_F^2
-        est = risk("estimation")
+        est = risk("coef")
         assert est.bias2[0] == pytest.approx(np.sum(((M @ X - np.eye(p)) @ w_star) ** 2), rel=1e-9)
         assert est.variance[0] == pytest.approx(sigma**2 * np.sum(M**2), rel=1e-9)
-        pred = risk("prediction")
+        pred = risk("fit")
         assert pred.bias2[0] == pytest.approx(np.sum((X @ (M @ X - np.eye(p)) @ w_star) ** 2) / n, rel=1e-9)
         assert pred.variance[0] == pytest.approx(sigma**2 * np.sum((X @ M) ** 2) / n, rel=1e-9)
-        assert pred.total[0] == pytest.approx(pred.bias2[0] + pred.variance[0])
+        assert pred.mse[0] == pytest.approx(pred.bias2[0] + pred.variance[0])
 
 
 def test_risk_agrees_with_monte_carlo():
@@ -161,7 +162,7 @@ def test_risk_agrees_with_monte_carlo():
         y = X @ w_star + sigma * rng.normal(size=X.shape[0])
         errors.append(np.sum((ES.gd_closed_form(X, y, lr, steps) - w_star) ** 2))
     errors = np.array(errors)
-    exact = ES.gd_risk(X, w_star, sigma, lr, [steps]).total[0]
+    exact = ES.gd_risk(X, w_star, sigma, lr, [steps]).mse[0]
     assert abs(errors.mean() - exact) < 4 * errors.std(ddof=1) / np.sqrt(errors.size)
 
 
@@ -174,15 +175,15 @@ def test_gradient_flow_ridge_constant_value():
 
 @settings(max_examples=30, deadline=None)
 @given(n=st.integers(3, 25), p=st.integers(1, 15), sigma=st.floats(0.0, 3.0), seed=st.integers(0, 10_000),
-       kind=st.sampled_from(["estimation", "prediction"]))
-def test_gradient_flow_risk_is_within_the_constant_of_ridge_risk(n, p, sigma, seed, kind):
+       target=st.sampled_from(["coef", "fit"]))
+def test_gradient_flow_risk_is_within_the_constant_of_ridge_risk(n, p, sigma, seed, target):
     rng = np.random.default_rng(seed)
     X, w_star = rng.normal(size=(n, p)) * rng.uniform(0.1, 3, size=p), rng.normal(size=p)
     times = np.geomspace(1e-3, 1e4, 60)
-    flow = ES.gradient_flow_risk(X, w_star, sigma, times, kind=kind)
-    rid = ES.ridge_risk(X, w_star, sigma, 1 / times, kind=kind)
+    flow = ES.gradient_flow_risk(X, w_star, sigma, times, target=target)
+    rid = ridge_risk(X, w_star, sigma, 1 / times, target=target)
     c = ES.gradient_flow_ridge_constant()
-    assert np.all(flow.total <= c * rid.total * (1 + 1e-12) + 1e-14)
+    assert np.all(flow.mse <= c * rid.mse * (1 + 1e-12) + 1e-14)
     assert np.all(flow.bias2 <= rid.bias2 * (1 + 1e-12) + 1e-14)  # the bias is never worse
 
 
@@ -222,26 +223,26 @@ def test_gd_ridge_constant_is_the_worst_ratio_and_tends_to_the_flow_constant():
 
 @settings(max_examples=30, deadline=None)
 @given(n=st.integers(3, 25), p=st.integers(1, 15), sigma=st.floats(0.0, 3.0), fraction=st.floats(0.01, 1.0),
-       seed=st.integers(0, 10_000), kind=st.sampled_from(["estimation", "prediction"]))
-def test_gd_risk_is_within_the_discrete_constant_of_ridge_risk(n, p, sigma, fraction, seed, kind):
+       seed=st.integers(0, 10_000), target=st.sampled_from(["coef", "fit"]))
+def test_gd_risk_is_within_the_discrete_constant_of_ridge_risk(n, p, sigma, fraction, seed, target):
     rng = np.random.default_rng(seed)
     X, w_star = rng.normal(size=(n, p)) * rng.uniform(0.1, 3, size=p), rng.normal(size=p)
     s = np.linalg.svd(X, compute_uv=False) ** 2 / n
     s = s[s > s.max() * max(n, p) * np.finfo(float).eps]
     lr = fraction / s.max()  # eta s_max <= 1
     steps = np.unique(np.geomspace(1, 1e4, 60).astype(int))
-    gd = ES.gd_risk(X, w_star, sigma, lr, steps, kind=kind)
-    rid = ES.ridge_risk(X, w_star, sigma, 1 / (lr * steps), kind=kind)
+    gd = ES.gd_risk(X, w_star, sigma, lr, steps, target=target)
+    rid = ridge_risk(X, w_star, sigma, 1 / (lr * steps), target=target)
     bound = ES.gd_ridge_constant(lr * s).max()
-    assert np.all(gd.total <= bound * rid.total * (1 + 1e-12) + 1e-14)
+    assert np.all(gd.mse <= bound * rid.mse * (1 + 1e-12) + 1e-14)
     assert np.all(gd.bias2 <= rid.bias2 * (1 + 1e-12) + 1e-14)  # the bias is never worse for eta s <= 1
     # and the bound is attained up to the grid when the variance dominates, s_j all equal
     Q, _ = np.linalg.qr(rng.normal(size=(max(n, p) + 1, p)))
     X_orth = np.sqrt(Q.shape[0]) * Q  # X^T X / n = I
     a = max(fraction, 0.05)
     t = np.arange(1, int(8 / a))
-    ratio = (ES.gd_risk(X_orth, np.zeros(p), 1.0, a, t).total
-             / ES.ridge_risk(X_orth, np.zeros(p), 1.0, 1 / (a * t)).total)
+    ratio = (ES.gd_risk(X_orth, np.zeros(p), 1.0, a, t).mse
+             / ridge_risk(X_orth, np.zeros(p), 1.0, 1 / (a * t)).mse)
     assert ratio.max() == pytest.approx(ES.gd_ridge_constant(a), rel=1e-9)
 
 
@@ -267,12 +268,13 @@ def test_gd_risk_is_within_the_discrete_constant_of_ridge_risk(n, p, sigma, frac
         (lambda X, y: ES.gd_filter([0.1], 0.0, 3), "lr must be > 0"),
         (lambda X, y: ES.ridge_filter([0.1], -1.0), "lam must be finite and >= 0"),
         (lambda X, y: ES.gradient_flow_filter([0.1], -1.0), "t must be finite and >= 0"),
-        (lambda X, y: ES.equivalent_ridge_lambda(0.1, -1), "steps must be an integer >= 0"),
+        (lambda X, y: ES.gd_ridge_lambda(0.1, -1), "steps must be an integer >= 0"),
         (lambda X, y: ES.gd_risk(X, np.ones(6), -1.0, 0.01, [3]), "sigma must be >= 0"),
-        (lambda X, y: ES.gd_risk(X, np.ones(5), 1.0, 0.01, [3]), "w_star must have length 6"),
-        (lambda X, y: ES.ridge_risk(X, np.ones(6), 1.0, [-1.0]), "lams must all be >= 0"),
-        (lambda X, y: ES.ridge_risk(X, np.ones(6), 1.0, [1.0], kind="test"), "kind must be one of"),
+        (lambda X, y: ES.gd_risk(X, np.ones(5), 1.0, 0.01, [3]), "beta must have length 6"),
+        (lambda X, y: ES.gd_risk(X, np.ones(6), 1.0, 0.01, [3], target="test"), "target must be one of"),
+        (lambda X, y: ES.gd_risk(X, np.ones(6), 1.0, 0.01, [-3]), "steps must be non-negative integers"),
         (lambda X, y: ES.gradient_flow_risk(X, np.ones(6), 1.0, [np.inf]), "times must be"),
+        (lambda X, y: ES.gradient_flow_risk(X, np.ones(6), 1.0, [1.0], target="x"), "target must be one of"),
         (lambda X, y: ES.gd_variance_ratio(0.0, 3), "lr_s must be finite and > 0"),
         (lambda X, y: ES.gd_variance_ratio(0.1, 0), "steps must be >= 1"),
         (lambda X, y: ES.max_stable_lr(np.ones(3)), "X must be a 2-D array"),
@@ -282,6 +284,88 @@ def test_numerical_functions_reject_bad_inputs(call, match):
     X, y, _ = _problem()
     with pytest.raises(ValueError, match=match):
         call(X, y)
+
+
+def test_risks_return_the_one_risk_curve_with_their_path_as_grid():
+    X, _, w_star = _problem(n=20, p=4, seed=7)
+    lr = 0.5 * ES.max_stable_lr(X)
+    gd = ES.gd_risk(X, w_star, 0.5, lr, [0, 3, 30])
+    flow = ES.gradient_flow_risk(X, w_star, 0.5, [0.0, 1.0, 10.0], target="fit")
+    for curve in (gd, flow):
+        assert type(curve) is RiskCurve
+    np.testing.assert_array_equal(gd.grid, [0, 3, 30])
+    assert gd.target == "coef" and flow.target == "fit"
+    assert gd.best == gd.grid[np.argmin(gd.mse)] and isinstance(gd.best, int)
+    np.testing.assert_array_equal(flow.grid, [0.0, 1.0, 10.0])
+    # t = 0 is w = 0: all bias, the squared norm of w_star (coef) or of X w_star / sqrt(n) (fit)
+    assert gd.bias2[0] == pytest.approx(w_star @ w_star) and gd.variance[0] == 0.0
+    assert flow.mse[0] == pytest.approx(np.sum((X @ w_star) ** 2) / X.shape[0])
+
+
+@pytest.mark.parametrize("kind, target", [("estimation", "coef"), ("prediction", "fit")])
+def test_deprecated_kind_and_w_star_keywords_still_work(kind, target):
+    X, _, w_star = _problem(n=20, p=4, seed=8)
+    lr = 0.5 * ES.max_stable_lr(X)
+    expected = ES.gd_risk(X, w_star, 0.7, lr, [5], target=target)
+    with pytest.warns(DeprecationWarning, match="keyword kind of gd_risk is deprecated; use target"):
+        old = ES.gd_risk(X, w_star, 0.7, lr, [5], kind=kind)
+    assert old.target == target
+    np.testing.assert_array_equal(old.mse, expected.mse)
+    with pytest.warns(DeprecationWarning, match="keyword w_star of gradient_flow_risk is deprecated; use beta"):
+        flow = ES.gradient_flow_risk(X, w_star=w_star, sigma=0.7, times=[2.0])
+    np.testing.assert_array_equal(flow.mse, ES.gradient_flow_risk(X, w_star, 0.7, [2.0]).mse)
+    with pytest.warns(DeprecationWarning), pytest.raises(ValueError, match="kind must be one of"):
+        ES.gd_risk(X, w_star, 0.7, lr, [5], kind="test")
+    with pytest.raises(ValueError, match="give target or the deprecated kind, not both"):
+        ES.gd_risk(X, w_star, 0.7, lr, [5], kind=kind, target=target)
+    with pytest.raises(TypeError, match="both beta and its deprecated name w_star"):
+        ES.gradient_flow_risk(X, beta=w_star, w_star=w_star, sigma=0.7, times=[2.0])
+
+
+def test_old_risk_curve_total_is_a_deprecated_alias_of_mse():
+    X, _, w_star = _problem(n=20, p=4, seed=9)
+    curve = ES.gradient_flow_risk(X, w_star, 1.0, [0.5, 5.0])
+    with pytest.warns(DeprecationWarning, match=r"RiskCurve\.total is deprecated; use RiskCurve\.mse"):
+        total = curve.total
+    np.testing.assert_array_equal(total, curve.mse)
+
+
+@pytest.mark.parametrize(
+    "name, new",
+    [
+        ("RiskCurve", "weightdecay.bias_variance.RiskCurve"),
+        ("ridge_risk", "weightdecay.bias_variance.ridge_risk"),
+    ],
+)
+def test_risk_curve_and_ridge_risk_moved_to_bias_variance(name, new):
+    import importlib
+
+    module, _, attribute = new.rpartition(".")
+    with pytest.warns(DeprecationWarning, match=rf"weightdecay\.early_stopping\.{name} moved to {new};") as rec:
+        old = getattr(ES, name)
+    assert old is getattr(importlib.import_module(module), attribute)
+    assert name not in ES.__all__
+    assert rec[0].filename == __file__  # the warning points at the caller
+
+
+def test_old_ridge_risk_calls_keep_working_through_the_alias():
+    X, _, w_star = _problem(n=20, p=4, seed=10)
+    with pytest.warns(DeprecationWarning):
+        old_ridge_risk = ES.ridge_risk
+    with pytest.warns(DeprecationWarning, match="keyword kind of ridge_risk"):
+        old = old_ridge_risk(X, w_star, 1.0, [0.1, 1.0], kind="prediction")
+    np.testing.assert_array_equal(old.mse, ridge_risk(X, w_star, 1.0, [0.1, 1.0], target="fit").mse)
+
+
+def test_equivalent_ridge_lambda_was_renamed_gd_ridge_lambda():
+    with pytest.warns(
+        DeprecationWarning,
+        match=r"weightdecay\.early_stopping\.equivalent_ridge_lambda was renamed weightdecay\.early_stopping\.gd_ridge_lambda",
+    ) as rec:
+        old = ES.equivalent_ridge_lambda
+    assert old is ES.gd_ridge_lambda
+    assert rec[0].filename == __file__
+    assert "equivalent_ridge_lambda" not in ES.__all__
 
 
 # ---------------------------------------------------------------------------

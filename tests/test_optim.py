@@ -398,6 +398,146 @@ def test_reference_optimizers_validate_hyperparameters(factory, match):
         factory([nn.Parameter(torch.zeros(2))])
 
 
+# ---------------------------------------------------------------------------
+# The functional cores sgd and adam
+# ---------------------------------------------------------------------------
+def _tensors(seed, n=3, dtype=torch.float64):
+    g = torch.Generator().manual_seed(seed)
+    return [torch.randn(4, generator=g, dtype=dtype) for _ in range(n)]
+
+
+@pytest.mark.parametrize("decoupled", [False, True])
+def test_sgd_takes_the_step_of_its_formula(decoupled):
+    lr, mu, lam = 0.1, 0.9, 0.3
+    w0, g, b0 = _tensors(0)
+    w, buffers = [w0.clone()], [b0.clone()]
+    wo.sgd(w, [g], buffers, lr=lr, momentum=mu, weight_decay=lam, decoupled=decoupled)
+    if decoupled:  # b = μb + ∇f,  w = (1 − ηλ)w − ηb
+        b = mu * b0 + g
+        expected = (1 - lr * lam) * w0 - lr * b
+    else:  # b = μb + ∇f + λw,  w = w − ηb
+        b = mu * b0 + (g + lam * w0)
+        expected = w0 - lr * b
+    assert torch.equal(buffers[0], b) and torch.equal(w[0], expected)
+    # the first buffer is the first bracket itself
+    w, buffers = [w0.clone()], [None]
+    wo.sgd(w, [g], buffers, lr=lr, momentum=mu, weight_decay=lam, decoupled=decoupled)
+    assert torch.equal(buffers[0], g if decoupled else g + lam * w0)
+
+
+@pytest.mark.parametrize("decoupled", [False, True])
+def test_adam_takes_the_step_of_its_formula(decoupled):
+    lr, (b1, b2), eps, lam, t0 = 0.01, (0.8, 0.99), 1e-6, 0.3, 3
+    w0, grad, m0, v0 = _tensors(1, 4)
+    v0 = v0.abs()
+    w, ms, vs, ts = [w0.clone()], [m0.clone()], [v0.clone()], [t0]
+    wo.adam(w, [grad], ms, vs, ts, lr=lr, betas=(b1, b2), eps=eps, weight_decay=lam, decoupled=decoupled)
+    g = grad if decoupled else grad + lam * w0
+    m, v, t = b1 * m0 + (1 - b1) * g, b2 * v0 + (1 - b2) * g * g, t0 + 1
+    u = (m / (1 - b1**t)) / ((v / (1 - b2**t)).sqrt() + eps)
+    expected = (1 - lr * lam) * w0 - lr * u if decoupled else w0 - lr * u
+    assert ts == [t] and torch.equal(ms[0], m) and torch.equal(vs[0], v)
+    torch.testing.assert_close(w[0], expected, rtol=1e-15, atol=0)
+
+
+def test_coupled_and_decoupled_differ_as_the_math_says():
+    lr, mu, lam = 0.1, 0.9, 0.3
+    w0, g, b0 = _tensors(2)
+    # SGD, one step from the same buffer: the same weights, (1 − ηλ)w − η(μb + ∇f) = w − η(μb + ∇f + λw);
+    # the buffers differ by exactly λw, which the L2 buffer carries into later steps
+    steps = {}
+    for decoupled in (False, True):
+        w, buffers = [w0.clone()], [b0.clone()]
+        wo.sgd(w, [g], buffers, lr=lr, momentum=mu, weight_decay=lam, decoupled=decoupled)
+        steps[decoupled] = w[0], buffers[0]
+    torch.testing.assert_close(steps[False][0], steps[True][0], rtol=1e-15, atol=1e-15)
+    torch.testing.assert_close(steps[False][1] - steps[True][1], lam * w0, rtol=1e-14, atol=1e-15)
+    # Adam with no data gradient: decoupled decay shrinks by 1 − ηλ, the penalty moves by η·sign(w)
+    adam_steps = {}
+    for decoupled in (False, True):
+        w = [w0.clone()]
+        wo.adam(w, [torch.zeros(4, dtype=torch.float64)], [torch.zeros(4, dtype=torch.float64)],
+                [torch.zeros(4, dtype=torch.float64)], [0], lr=lr, eps=1e-12, weight_decay=lam, decoupled=decoupled)
+        adam_steps[decoupled] = w[0]
+    assert torch.equal(adam_steps[True], (1 - lr * lam) * w0)
+    torch.testing.assert_close(adam_steps[False], w0 - lr * torch.sign(w0), rtol=1e-10, atol=1e-12)
+    # without decay the two rules are one
+    for core, state in ((wo.sgd, lambda: ([b0.clone()],)),
+                        (wo.adam, lambda: ([b0.clone()], [b0.abs()], [2]))):
+        runs = []
+        for decoupled in (False, True):
+            w = [w0.clone()]
+            core(w, [g], *state(), lr=lr, weight_decay=0.0, decoupled=decoupled)
+            runs.append(w[0])
+        assert torch.equal(*runs)
+
+
+REFERENCE_CORES = {
+    wo.SGDL2: (wo.sgd, False, {"lr": 0.05, "momentum": 0.9}),
+    wo.SGDW: (wo.sgd, True, {"lr": 0.05, "momentum": 0.9}),
+    wo.AdamL2: (wo.adam, False, {"lr": 0.01, "betas": (0.8, 0.99), "eps": 1e-6}),
+    wo.AdamW: (wo.adam, True, {"lr": 0.01, "betas": (0.8, 0.99), "eps": 1e-6}),
+}
+
+
+@pytest.mark.parametrize("cls", list(REFERENCE_CORES), ids=lambda c: c.__name__)
+def test_reference_optimizer_is_its_functional_core_in_a_loop(cls):
+    """Each class's step equals calling sgd/adam on each param group's tensors, bit for bit."""
+    core, decoupled, kwargs = REFERENCE_CORES[cls]
+
+    def groups(m):  # the decayed group with its own weight_decay, the other with its own lr
+        decay, no_decay = wo.decay_param_groups(m, 0.4)
+        return [decay, {**no_decay, "lr": kwargs["lr"] / 2}]
+
+    ours = _run(_model, lambda m: cls(groups(m), weight_decay=0.1, **kwargs))
+
+    class ByHand:
+        def __init__(self, model):
+            self.groups = [{**kwargs, **g} for g in groups(model)]
+            n = [len(g["params"]) for g in self.groups]
+            self.state = ([[None] * k for k in n] if core is wo.sgd else
+                          [([torch.zeros_like(p) for p in g["params"]], [torch.zeros_like(p) for p in g["params"]],
+                            [0] * len(g["params"])) for g in self.groups])
+
+        def zero_grad(self):
+            for g in self.groups:
+                for p in g["params"]:
+                    p.grad = None
+
+        @torch.no_grad()
+        def step(self):
+            for group, state in zip(self.groups, self.state):
+                params = group["params"]
+                hyper = {k: v for k, v in group.items() if k != "params"}
+                core(params, [p.grad for p in params], *((state,) if core is wo.sgd else state),
+                     decoupled=decoupled, **hyper)
+
+    theirs = _run(_model, ByHand)
+    for a, b in zip(ours, theirs):
+        assert torch.equal(a, b)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda w, g: wo.sgd(w, g, [None], lr=0.0), "lr must be > 0; got 0.0"),
+    (lambda w, g: wo.sgd(w, g, [None], lr=0.1, momentum=1.0), r"momentum must lie in \[0, 1\); got 1.0"),
+    (lambda w, g: wo.sgd(w, g, [None], lr=0.1, weight_decay=-1.0), "weight_decay must be >= 0; got -1.0"),
+    (lambda w, g: wo.sgd(w, g, [], lr=0.1), r"momentum_buffers must have one entry per tensor of params \(1\); got 0"),
+    (lambda w, g: wo.sgd(w, [], [None], lr=0.1), r"grads must have one entry per tensor of params \(1\); got 0"),
+    (lambda w, g: wo.adam(w, g, [0 * g[0]], [0 * g[0]], [0], betas=(0.9,)), "betas must be a pair"),
+    (lambda w, g: wo.adam(w, g, [0 * g[0]], [0 * g[0]], [0], betas=(1.0, 0.9)), r"betas\[0\] must lie in \[0, 1\)"),
+    (lambda w, g: wo.adam(w, g, [0 * g[0]], [0 * g[0]], [0], eps=-1.0), "eps must be > 0; got -1.0"),
+    (lambda w, g: wo.adam(w, g, [0 * g[0]], [0 * g[0]], [0], lr=float("nan")), "lr"),
+    (lambda w, g: wo.adam(w, g, [0 * g[0]], [0 * g[0]], [0], weight_decay=-0.5), "weight_decay must be >= 0"),
+    (lambda w, g: wo.adam(w, g, [0 * g[0]], [0 * g[0]], [], lr=0.1), r"steps must have one entry per tensor"),
+    (lambda w, g: wo.adam(w, g, [0 * g[0]], [], [0], lr=0.1), r"exp_avg_sqs must have one entry per tensor"),
+])
+def test_functional_cores_validate_their_arguments(call, match):
+    w = [torch.ones(2)]
+    with pytest.raises(ValueError, match=match):
+        call(w, [torch.ones(2)])
+    assert torch.equal(w[0], torch.ones(2))  # nothing was changed
+
+
 def test_make_optimizer_builds_the_four_methods():
     model = _model()
     kinds = {m: type(wo.make_optimizer(m, wo.decay_param_groups(model, 0.1), lr=0.01)) for m in wo.METHODS}
@@ -494,6 +634,34 @@ def test_effective_lr_and_its_callback():
         wo.EffectiveLearningRate("sgd")
     with pytest.raises(ValueError, match="'9.weight', which is not a parameter"):
         wo.EffectiveLearningRate(opt, ["9.weight"]).on_epoch_end(1, model, {})
+
+
+def test_effective_learning_rate_summary_is_the_trace_of_cnn_train():
+    torch.manual_seed(0)
+    model = wo.bn_mlp(6, [8, 5], 3)
+    opt = torch.optim.SGD(model.parameters(), lr=0.3)
+    logs = {}
+    wo.EffectiveLearningRate(opt, ["0.weight", "3.weight"], per_layer=False, summary=True).on_epoch_end(1, model, logs)
+    norms = np.array([float(model[0].weight.detach().norm()), float(model[3].weight.detach().norm())])
+    assert list(logs) == ["lr", "weight_norm", "effective_lr", "layer_norms"] and logs["lr"] == 0.3
+    np.testing.assert_array_equal(logs["layer_norms"], norms)
+    assert logs["weight_norm"] == float(np.sqrt(np.sum(norms**2)))
+    assert logs["effective_lr"] == float(np.mean(0.3 / norms**2))
+
+
+def test_bn_mlp_is_training_mlp_with_batchnorm():
+    torch.manual_seed(4)
+    a = wo.bn_mlp(6, [7, 5], 3, eps=1e-3)
+    torch.manual_seed(4)
+    b = mlp(6, [7, 5], 3, norm=lambda width: nn.BatchNorm1d(width, eps=1e-3))
+    assert [repr(layer) for layer in a] == [repr(layer) for layer in b]
+    for (na, pa), (nb, pb) in zip(a.state_dict().items(), b.state_dict().items()):
+        assert na == nb and torch.equal(pa, pb)
+    assert a[1].eps == 1e-3 and a[0].bias is None
+    with pytest.raises(ValueError, match="eps must be > 0"):
+        wo.bn_mlp(6, [7], 3, eps=0.0)
+    with pytest.raises(ValueError, match=r"hidden\[0\] must be an integer >= 1"):
+        wo.bn_mlp(6, [0], 3)
 
 
 def test_exponential_learning_rate_identity_li_arora():

@@ -242,3 +242,90 @@ def test_a_float64_model_trains_and_evaluates_on_float32_data():
         training.as_tensors((X, y), dtype=torch.int32)
     with pytest.raises(ValueError, match="floating-point parameters"):
         training.model_dtype_device(torch.nn.ReLU())
+
+
+# --------------------------------------------------------------------------- pieces shared with cnn.train
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_half_mse_loss_is_bit_identical_to_the_book_s_old_forms(dtype):
+    """The old ``0.5 * mse_loss(out.squeeze(-1), y)`` and ``0.5 * mean((y - out.squeeze(-1))**2)``."""
+    old_forms = [
+        lambda out, y: 0.5 * torch.nn.functional.mse_loss(out.squeeze(-1), y),
+        lambda out, y: 0.5 * torch.mean((y - out.squeeze(-1)) ** 2),
+    ]
+    for seed in range(20):
+        g = torch.Generator().manual_seed(seed)
+        n = 1 + seed * 7
+        out = (torch.randn(n, 1, generator=g, dtype=dtype) * 10.0 ** (seed % 5 - 2)).requires_grad_()
+        y = torch.randn(n, generator=g, dtype=dtype)
+        results = []
+        for f in [training.half_mse_loss, *old_forms]:
+            out.grad = None
+            loss = f(out, y)
+            loss.backward()
+            results.append((loss.detach(), out.grad.clone()))
+        for loss, grad in results[1:]:
+            assert torch.equal(loss, results[0][0]) and torch.equal(grad, results[0][1])
+    # the same shapes need no squeeze; a trailing dimension of size 1 of both is kept
+    a, b = torch.tensor([1.0, 3.0]), torch.tensor([0.0, 1.0])
+    assert float(training.half_mse_loss(a, b)) == pytest.approx(1.25)
+    assert float(training.half_mse_loss(a[:, None], b[:, None])) == pytest.approx(1.25)
+
+
+def test_batch_indices_draw_one_permutation_and_cut_it():
+    g, ref = torch.Generator().manual_seed(3), torch.Generator().manual_seed(3)
+    batches = training.batch_indices(10, 4, g)
+    order = torch.randperm(10, generator=ref)
+    assert [b.tolist() for b in batches] == [order[:4].tolist(), order[4:8].tolist(), order[8:].tolist()]
+    assert torch.equal(torch.rand(3, generator=g), torch.rand(3, generator=ref))  # the next draws agree
+    g, ref = torch.Generator().manual_seed(1), torch.Generator().manual_seed(1)
+    ddp = training.batch_indices(11, 4, g, drop_last=True, rank=1, world_size=2)
+    order = torch.randperm(11, generator=ref)
+    assert [b.tolist() for b in ddp] == [order[1:4:2].tolist(), order[5:8:2].tolist()]
+
+
+def test_run_callbacks_calls_every_callback_and_reports_a_stop():
+    calls = []
+
+    class A:
+        def on_epoch_end(self, epoch, model, logs):
+            calls.append("a")
+            return True
+
+    class B:
+        def on_epoch_end(self, epoch, model, logs):
+            calls.append("b")
+
+    assert training.run_callbacks([A(), B(), object()], "on_epoch_end", 1, None, {}) is True
+    assert calls == ["a", "b"]
+    assert training.run_callbacks([B()], "on_train_end", None, {}) is False
+
+
+def test_as_tensors_labels_and_names():
+    X, y = training.as_tensors((np.ones((3, 2)), np.array([0, 1, 2])), labels=True)
+    assert y.dtype == torch.int64
+    with pytest.raises(ValueError, match="train_data: y must be a 1-D array of integer class labels"):
+        training.as_tensors((np.ones((3, 2)), np.zeros(3)), labels=True, name="train_data")
+    with pytest.raises(ValueError, match="test_data must be a pair"):
+        training.as_tensors(np.ones(3), name="test_data")
+    with pytest.raises(ValueError, match="same first dimension"):
+        training.as_tensors((np.ones((0, 2)), np.zeros(0)))
+
+
+def test_evaluate_with_the_speed_switches():
+    torch.manual_seed(0)
+    X, y = _blobs(40)
+    model = training.mlp(5, [8], 3)
+    plain = training.evaluate(model, (X, y), batch_size=16)
+    assert plain == training.evaluate(model, (X, y), batch_size=16, channels_last=True)  # 2-D input: no effect
+    fast = training.evaluate(model, (X, y), autocast=True)
+    assert set(fast) == {"loss", "acc"} and abs(fast["loss"] - plain["loss"]) < 0.05
+
+
+def test_mlp_with_a_normalisation_layer():
+    torch.manual_seed(0)
+    m = training.mlp(5, [8, 4], 3, norm=torch.nn.LayerNorm, dropout=0.1)
+    kinds = [type(layer).__name__ for layer in m]
+    assert kinds == ["Linear", "LayerNorm", "ReLU", "Dropout", "Linear", "LayerNorm", "ReLU", "Dropout", "Linear"]
+    assert m[0].bias is None and m[4].bias is None and m[-1].bias is not None

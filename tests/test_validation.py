@@ -195,6 +195,13 @@ def test_moved_names_warns_at_the_caller_and_forwards():
     renamed = moved_names("math", {"root": "math.sqrt"}, verb="was renamed")
     with pytest.warns(DeprecationWarning, match=r"^math\.root was renamed math\.sqrt;"):
         renamed("root")
+    both = moved_names("pkg.old", {"root": "math.sqrt"}, renamed={"square_root": "pkg.old.root"})
+    with pytest.warns(DeprecationWarning, match=r"^pkg\.old\.root moved to math\.sqrt;") as rec:
+        assert both("root") is math.sqrt
+    assert rec[0].filename == __file__
+    with pytest.warns(DeprecationWarning, match=r"^pkg\.old\.square_root was renamed pkg\.old\.root;"):
+        with pytest.raises(ModuleNotFoundError):
+            both("square_root")  # pkg.old does not exist: the warning comes first
 
 
 def test_moved_names_point_at_the_importing_code():

@@ -18,7 +18,8 @@ an architecture or a grid for one chapter in ``weightdecay.experiments``)::
 
     linear           ridge, lasso, elastic net (functions on centred data, and the
                      scikit-learn estimators Ridge, Lasso, ElasticNet), paths, CV
-    bias_variance    bias, variance and risk of ridge, finite-n and asymptotic
+    bias_variance    bias, variance and exact risk (one RiskCurve for ridge, gradient
+                     descent, gradient flow, dropout), finite-n and asymptotic
     overfitting      the polynomial-regression demo; penalty versus constraint
     conventions      other libraries' parameters (PyTorch, Keras, scikit-learn) -> lam
     optim            weight decay in optimisers: parameter groups, SGDW/AdamW, BatchNorm

@@ -16,7 +16,13 @@ from collections.abc import Callable
 __all__ = ["moved_names"]
 
 
-def moved_names(module_name: str, moved: dict[str, str], *, verb: str = "moved to") -> Callable[[str], object]:
+def moved_names(
+    module_name: str,
+    moved: dict[str, str],
+    *,
+    verb: str = "moved to",
+    renamed: dict[str, str] | None = None,
+) -> Callable[[str], object]:
     """Return a module ``__getattr__`` that forwards old names to their new homes, with a warning.
 
     Parameters
@@ -29,6 +35,9 @@ def moved_names(module_name: str, moved: dict[str, str], *, verb: str = "moved t
     verb : str, default "moved to"
         The words between the old and the new name in the warning (``"was renamed"`` for a
         name that stayed in its module).
+    renamed : dict of str to str, optional
+        More old names, renamed in their module: their warning says ``"was renamed"``
+        whatever ``verb`` is.  For a module with both moved and renamed names.
 
     Returns
     -------
@@ -49,13 +58,15 @@ def moved_names(module_name: str, moved: dict[str, str], *, verb: str = "moved t
     >>> print(caught[0].message)
     mymod.old_sqrt moved to math.sqrt; the old name will be removed in the next release
     """
+    renamed = {} if renamed is None else renamed
 
     def __getattr__(name: str) -> object:
-        if name in moved:
-            target = moved[name]
+        if name in moved or name in renamed:
+            target = renamed.get(name) or moved[name]
+            how = "was renamed" if name in renamed else verb
             module, _, attribute = target.rpartition(".")
             warnings.warn(
-                f"{module_name}.{name} {verb} {target}; the old name will be removed in the next release",
+                f"{module_name}.{name} {how} {target}; the old name will be removed in the next release",
                 DeprecationWarning,
                 stacklevel=2,
             )

@@ -40,6 +40,14 @@ of the coefficients) or ``target="fit"`` (the in-sample prediction error
 :math:`\frac{\sigma^2}{n}\mathrm{tr}\,H_\lambda^2`, with the hat matrix
 :math:`H_\lambda = X(X^\top X + n\lambda I)^{-1}X^\top`).
 
+Every exact risk of the package goes through one spectral core (the private module
+``weightdecay._spectral``: the thin SVD with its rank cut, the risk of a spectral filter, the
+risk of any linear estimator) and returns one type, :class:`RiskCurve`: the path argument
+(``grid``: λ here, steps or times for :func:`weightdecay.early_stopping.gd_risk` and
+:func:`weightdecay.early_stopping.gradient_flow_risk`, drop probabilities for
+:func:`weightdecay.dropout.dropout_risk`), ``bias2``, ``variance``, ``target``, and the
+derived ``mse`` and ``best``.
+
 The module also holds the book's ridge objective, its gradient and plain gradient descent
 on it (an iterative linear estimator), and a generator of strongly correlated designs.
 Finally, for random isotropic designs with :math:`p/n \to \gamma`, the limiting risk of ridge
@@ -49,11 +57,15 @@ the theory of the double-descent chapter.  numpy only.
 
 from __future__ import annotations
 
+import functools
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
+from . import _spectral
+from ._spectral import thin_svd
 from .linear import standardize
 from .progress import progress_bar
 from .validation import (
@@ -92,23 +104,35 @@ __all__ = [
 ]
 
 #: The two error measures: coefficients, or in-sample fitted values.
-TARGETS = ("coef", "fit")
+TARGETS = _spectral.TARGETS
+
+
+def _deprecated_property(old: str, new: str) -> None:
+    warnings.warn(
+        f"RiskCurve.{old} is deprecated; use RiskCurve.{new} (the old name will be removed in the next release)",
+        DeprecationWarning,
+        stacklevel=3,
+    )
 
 
 @dataclass(frozen=True)
 class RiskCurve:
-    """Squared bias and variance of ridge along a grid of λ; ``mse`` is their sum.
+    """Squared bias and variance of an estimator along a path; ``mse`` is their sum.
 
-    Returned by :func:`ridge_risk` and :func:`ridge_bayes_risk`.
+    The one result type of the package's exact risks: :func:`ridge_risk` and
+    :func:`ridge_bayes_risk` (path: λ), :func:`weightdecay.early_stopping.gd_risk` (numbers
+    of steps), :func:`weightdecay.early_stopping.gradient_flow_risk` (times),
+    :func:`weightdecay.dropout.dropout_risk` (drop probabilities), and, estimated by
+    simulation, :class:`MonteCarloRisk`.
 
     Parameters
     ----------
-    lams : ndarray of shape (L,)
-        The λ grid (book convention).
+    grid : ndarray of shape (L,)
+        The path argument: λ (book convention), steps, times or drop probabilities.
     bias2 : ndarray of shape (L,)
-        Squared bias at each λ.
+        Squared bias at each point of the grid.
     variance : ndarray of shape (L,)
-        Variance at each λ.
+        Variance at each point of the grid.
     target : {"coef", "fit"}
         The error measured (see :data:`TARGETS`).
 
@@ -116,8 +140,14 @@ class RiskCurve:
     ----------
     mse : ndarray of shape (L,)
         Mean squared error, ``bias2 + variance``.
-    best_lam : float
-        The λ of the grid with the smallest MSE.
+    best : float or int
+        The grid value with the smallest MSE (the first one on a tie).
+    lams : ndarray of shape (L,)
+        Deprecated alias of ``grid``.
+    best_lam : float or int
+        Deprecated alias of ``best``.
+    total : ndarray of shape (L,)
+        Deprecated alias of ``mse`` (the name of the old ``weightdecay.early_stopping.RiskCurve``).
 
     Examples
     --------
@@ -125,11 +155,11 @@ class RiskCurve:
     >>> curve = RiskCurve(np.array([0.1, 1.0]), np.array([0.1, 0.5]), np.array([0.4, 0.1]), "coef")
     >>> print(curve.mse)
     [0.5 0.6]
-    >>> curve.best_lam
+    >>> curve.best
     0.1
     """
 
-    lams: np.ndarray
+    grid: np.ndarray
     bias2: np.ndarray
     variance: np.ndarray
     target: str
@@ -140,9 +170,27 @@ class RiskCurve:
         return self.bias2 + self.variance
 
     @property
-    def best_lam(self) -> float:
-        """The λ of the grid with the smallest MSE."""
-        return float(self.lams[np.argmin(self.mse)])
+    def best(self) -> float | int:
+        """The grid value with the smallest MSE (the first one on a tie)."""
+        return np.asarray(self.grid)[int(np.argmin(self.mse))].item()
+
+    @property
+    def lams(self) -> np.ndarray:
+        """Deprecated alias of ``grid``."""
+        _deprecated_property("lams", "grid")
+        return self.grid
+
+    @property
+    def best_lam(self) -> float | int:
+        """Deprecated alias of ``best``."""
+        _deprecated_property("best_lam", "best")
+        return self.best
+
+    @property
+    def total(self) -> np.ndarray:
+        """Deprecated alias of ``mse``."""
+        _deprecated_property("total", "mse")
+        return self.mse
 
 
 @dataclass(frozen=True)
@@ -157,7 +205,7 @@ class MonteCarloRisk(RiskCurve):
 
     Parameters
     ----------
-    lams : ndarray of shape (L,)
+    grid : ndarray of shape (L,)
         The λ grid (book convention).
     bias2 : ndarray of shape (L,)
         Estimated squared bias, ``mse - variance``.
@@ -174,7 +222,7 @@ class MonteCarloRisk(RiskCurve):
     ----------
     mse : ndarray of shape (L,)
         The average squared error over the simulated data sets, ``bias2 + variance``.
-    best_lam : float
+    best : float
         The λ of the grid with the smallest estimated MSE.
 
     Examples
@@ -193,10 +241,7 @@ class MonteCarloRisk(RiskCurve):
 # ---------------------------------------------------------------------------
 # Validation helpers
 # ---------------------------------------------------------------------------
-def _check_target(target) -> str:
-    if target not in TARGETS:
-        raise ValueError(f"target must be one of {TARGETS}; got {target!r}")
-    return target
+_check_target = _spectral.check_target
 
 
 def _check_problem(X, beta, sigma):
@@ -206,16 +251,61 @@ def _check_problem(X, beta, sigma):
     return X, beta, sigma
 
 
-def _svd(X):
-    """Thin SVD with the numerically zero singular values dropped (as ``linear.ridge`` does)."""
-    U, d, Vt = np.linalg.svd(X, full_matrices=False)
-    keep = d > d.max(initial=0.0) * max(X.shape) * np.finfo(float).eps
-    return U[:, keep], d[keep], Vt[keep]
+#: The deprecated ``kind`` of the risk functions of :mod:`weightdecay.early_stopping` -> ``target``.
+_KIND_TO_TARGET = {"estimation": "coef", "prediction": "fit"}
+
+
+def _legacy_risk_keywords(func: Callable) -> Callable:
+    """Accept, with a ``DeprecationWarning``, the old keywords ``w_star`` (now ``beta``) and ``kind``.
+
+    ``kind="estimation"`` is ``target="coef"`` and ``kind="prediction"`` is ``target="fit"``
+    (the vocabulary of the old ``weightdecay.early_stopping`` risks).  Giving ``kind`` and
+    ``target`` together is a ``ValueError``.  The signature shown is ``func``'s.
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        if "w_star" in kwargs:
+            if "beta" in kwargs:
+                raise TypeError(f"{func.__name__}() got both beta and its deprecated name w_star")
+            warnings.warn(
+                f"the keyword w_star of {func.__name__} is deprecated; use beta "
+                "(the old name will be removed in the next release)",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            kwargs["beta"] = kwargs.pop("w_star")
+        if "kind" in kwargs:
+            kind = kwargs.pop("kind")
+            if "target" in kwargs:
+                raise ValueError(f"give target or the deprecated kind, not both; got target={kwargs['target']!r}, "
+                                 f"kind={kind!r}")
+            warnings.warn(
+                f"the keyword kind of {func.__name__} is deprecated; use target ('estimation' -> 'coef', "
+                "'prediction' -> 'fit'; the old keyword will be removed in the next release)",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            if kind not in _KIND_TO_TARGET:
+                raise ValueError(f"kind must be one of {tuple(_KIND_TO_TARGET)}; got {kind!r}")
+            kwargs["target"] = _KIND_TO_TARGET[kind]
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+def _ridge_filters(d, n, lams):
+    """Ridge's filter ``f = d**2 / (d**2 + n lam)`` and its complement ``n lam / (d**2 + n lam)``, both (L, r)."""
+    d2 = d**2
+    f = d2[None, :] / (d2[None, :] + n * lams[:, None])  # (L, r) shrinkage factors
+    one_minus_f = (n * lams[:, None]) / (d2[None, :] + n * lams[:, None])
+    return f, one_minus_f
 
 
 # ---------------------------------------------------------------------------
 # Exact risk of ridge
 # ---------------------------------------------------------------------------
+@_legacy_risk_keywords
 def ridge_risk(X, beta, sigma, lams, *, target: str = "coef") -> RiskCurve:
     r"""Exact squared bias, variance and MSE of ridge under :math:`y = X\beta + \sigma\varepsilon`.
 
@@ -239,6 +329,15 @@ def ridge_risk(X, beta, sigma, lams, *, target: str = "coef") -> RiskCurve:
 
     ``lam = 0`` is least squares (the minimum-norm solution when ``rank(X) < p``; the part
     of β outside the row space of ``X`` is then pure bias).
+
+    This is the package's one ridge risk: ridge is the spectral filter
+    :math:`f_j = s_j/(s_j + \lambda)`, :math:`s_j = d_j^2/n`, next to gradient descent
+    (:func:`weightdecay.early_stopping.gd_risk`) and gradient flow
+    (:func:`weightdecay.early_stopping.gradient_flow_risk`).  The old
+    ``weightdecay.early_stopping.ridge_risk`` is a deprecated alias of this function, and its
+    keywords ``w_star`` (now ``beta``) and ``kind`` (``"estimation"`` is ``target="coef"``,
+    ``"prediction"`` is ``target="fit"``) are accepted with a ``DeprecationWarning`` for one
+    release.
 
     Parameters
     ----------
@@ -279,23 +378,11 @@ def ridge_risk(X, beta, sigma, lams, *, target: str = "coef") -> RiskCurve:
     lams = check_lambdas(lams)
     target = _check_target(target)
     n = X.shape[0]
-    _, d, Vt = _svd(X)
-    b = Vt @ beta
-    d2 = d**2
-    f = d2[None, :] / (d2[None, :] + n * lams[:, None])  # (L, r) shrinkage factors
-    one_minus_f = (n * lams[:, None]) / (d2[None, :] + n * lams[:, None])
-    if target == "coef":
-        outside_row_space = float(np.sum((beta - Vt.T @ b) ** 2))
-        bias2 = np.sum(one_minus_f**2 * b**2, axis=1) + outside_row_space
-    else:
-        bias2 = np.sum(one_minus_f**2 * d2 * b**2, axis=1) / n
-    variance = np.sum(_variance_terms(d2, n, sigma, f, target), axis=1)
+    _, d, Vt = thin_svd(X)
+    b2, outside = _spectral.row_space_coordinates(Vt, beta)
+    f, one_minus_f = _ridge_filters(d, n, lams)
+    bias2, variance = _spectral.filter_risk(d, n, sigma, f, b2, outside, target=target, complement=one_minus_f)
     return RiskCurve(lams, bias2, variance, target)
-
-
-def _variance_terms(d2, n, sigma, f, target):
-    """Variance of ridge direction by direction: σ² f_j²/d_j² (coef) or σ² f_j²/n (fit)."""
-    return sigma**2 * (f**2 / d2 if target == "coef" else f**2 / n)
 
 
 def ridge_variance_by_direction(X, sigma, lams, *, target: str = "coef") -> np.ndarray:
@@ -344,10 +431,9 @@ def ridge_variance_by_direction(X, sigma, lams, *, target: str = "coef") -> np.n
     lams = check_lambdas(lams)
     target = _check_target(target)
     n = X.shape[0]
-    _, d, _ = _svd(X)
-    d2 = d**2
-    f = d2[None, :] / (d2[None, :] + n * lams[:, None])
-    return _variance_terms(d2, n, sigma, f, target)
+    _, d, _ = thin_svd(X)
+    f, _ = _ridge_filters(d, n, lams)
+    return _spectral.variance_terms(d, n, sigma, f, target)
 
 
 def ridge_risk_derivative(X, beta, sigma, lams, *, target: str = "coef") -> np.ndarray:
@@ -403,7 +489,7 @@ def ridge_risk_derivative(X, beta, sigma, lams, *, target: str = "coef") -> np.n
     lams = check_lambdas(lams)
     target = _check_target(target)
     n = X.shape[0]
-    _, d, Vt = _svd(X)
+    _, d, Vt = thin_svd(X)
     b = Vt @ beta
     d2 = d**2
     s = n * lams[:, None]
@@ -453,7 +539,7 @@ def hoerl_kennard_lambda(X, beta, sigma) -> float:
     True
     """
     X, beta, sigma = _check_problem(X, beta, sigma)
-    _, _, Vt = _svd(X)
+    _, _, Vt = thin_svd(X)
     b2_max = float(np.max((Vt @ beta) ** 2, initial=0.0))
     if sigma == 0:
         return 0.0
@@ -543,7 +629,7 @@ def ridge_bayes_risk(X, sigma, tau, lams, *, target: str = "coef") -> RiskCurve:
     --------
     >>> import numpy as np
     >>> curve = ridge_bayes_risk(np.eye(2), 1.0, 1.0, [0.1, 0.5, 2.0])
-    >>> curve.best_lam, map_lambda(1.0, 1.0, 2)
+    >>> curve.best, map_lambda(1.0, 1.0, 2)
     (0.5, 0.5)
     """
     X = check_matrix(X, "X")
@@ -552,16 +638,11 @@ def ridge_bayes_risk(X, sigma, tau, lams, *, target: str = "coef") -> RiskCurve:
     lams = check_lambdas(lams)
     target = _check_target(target)
     n, p = X.shape
-    _, d, _ = _svd(X)
-    d2 = d**2
-    f = d2[None, :] / (d2[None, :] + n * lams[:, None])
-    one_minus_f = (n * lams[:, None]) / (d2[None, :] + n * lams[:, None])
-    if target == "coef":
-        bias2 = tau**2 * (np.sum(one_minus_f**2, axis=1) + (p - d.size))
-        variance = sigma**2 * np.sum(f**2 / d2, axis=1)
-    else:
-        bias2 = tau**2 * np.sum(one_minus_f**2 * d2, axis=1) / n
-        variance = sigma**2 * np.sum(f**2, axis=1) / n
+    _, d, _ = thin_svd(X)
+    f, one_minus_f = _ridge_filters(d, n, lams)
+    # the prior mean of b_j^2 is tau^2, that of the squared norm outside the row space (p - r) tau^2
+    b2, outside = np.full(d.size, tau**2), (p - d.size) * tau**2
+    bias2, variance = _spectral.filter_risk(d, n, sigma, f, b2, outside, target=target, complement=one_minus_f)
     return RiskCurve(lams, bias2, variance, target)
 
 
@@ -623,10 +704,7 @@ def linear_estimator_risk(X, beta, sigma, operators, *, target: str = "coef") ->
         raise ValueError(f"operators must have shape (p, n) = ({p}, {n}) or (L, {p}, {n}); got {np.shape(operators)}")
     if not np.all(np.isfinite(A)):
         raise ValueError("operators must contain only finite values")
-    bias = A @ (X @ beta) - beta  # (L, p)
-    if target == "coef":
-        return np.sum(bias**2, axis=1), sigma**2 * np.sum(A**2, axis=(1, 2))
-    return np.sum((bias @ X.T) ** 2, axis=1) / n, sigma**2 * np.sum((X @ A) ** 2, axis=(1, 2)) / n
+    return _spectral.linear_estimator_risk(X, beta, sigma, A, target=target)
 
 
 # ---------------------------------------------------------------------------
@@ -710,7 +788,7 @@ def monte_carlo_risk(
     Y = X @ beta + sigma * rng.standard_normal((n_rep, n))  # (R, n): one data set per row
 
     if fit is None:
-        U, d, Vt = _svd(X)
+        U, d, Vt = thin_svd(X)
         UtY = Y @ U  # (R, r)
         factors = d[None, :] / (d[None, :] ** 2 + n * lams[:, None])  # (L, r)
 

@@ -17,8 +17,11 @@ mode the network computes the same function for ``W`` and ``cW`` (``c > 0``), an
 
 **The training loop.** :func:`train` runs mini-batch steps on tensors that are already on
 the device, with switches for bf16 autocast, ``channels_last`` and ``torch.compile``, a
-progress bar (:func:`weightdecay.progress.progress_bar`), and per-epoch traces of the test accuracy, the norm of the scale-invariant
-weights and their *effective learning rate* :math:`\eta/\lVert W\rVert^2`.  Under
+progress bar (:func:`weightdecay.progress.progress_bar`), callbacks, and per-epoch traces of
+the test accuracy, the norm of the scale-invariant weights and their *effective learning
+rate* :math:`\eta/\lVert W\rVert^2` (:class:`weightdecay.optim.EffectiveLearningRate`).
+Its data conversion, batches, evaluation and callback protocol are those of
+:func:`weightdecay.training.train`; only the speed switches and the timing are its own.  Under
 ``torchrun`` (``torch.distributed`` initialised, see :func:`init_distributed`) the same loop
 wraps the model in ``DistributedDataParallel`` and gives each process its slice of every
 global batch, so the replicas stay identical.
@@ -49,7 +52,7 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,8 +61,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from ._deprecation import moved_names
-from .optim import scale_invariant_parameters
+from .optim import EffectiveLearningRate, scale_invariant_parameters
 from .progress import progress_bar, progress_enabled
+from .training import _end_epoch, _end_training, as_tensors, batch_indices, evaluate, model_dtype_device, run_callbacks
 from .validation import (
     check_lambda,
     check_learning_rate,
@@ -627,23 +631,6 @@ def init_distributed(backend: str | None = None) -> tuple[int, int, torch.device
 # ---------------------------------------------------------------------------------------
 
 
-def _as_xy(data, name: str, device) -> tuple[torch.Tensor, torch.Tensor]:
-    if not (isinstance(data, (tuple, list)) and len(data) == 2):
-        raise ValueError(f"{name} must be a pair (X, y); got {type(data).__name__}")
-    X, y = (a if torch.is_tensor(a) else torch.as_tensor(np.asarray(a)) for a in data)
-    if X.shape[0] != y.shape[0] or X.shape[0] == 0:
-        raise ValueError(
-            f"{name}: X and y must have the same, non-zero first dimension; "
-            f"got {tuple(X.shape)} and {tuple(y.shape)}"
-        )
-    if y.ndim != 1 or torch.is_floating_point(y):
-        raise ValueError(f"{name}: y must be a 1-D array of integer class labels; got {y.dtype} of shape {tuple(y.shape)}")
-    X = X.float()
-    if not torch.isfinite(X).all():
-        raise ValueError(f"{name}: X must contain only finite values")
-    return X.to(device), y.long().to(device)
-
-
 def _memory_format(x: torch.Tensor, channels_last: bool) -> torch.Tensor:
     return x.contiguous(memory_format=torch.channels_last) if channels_last and x.ndim == 4 else x
 
@@ -658,7 +645,8 @@ def evaluate_accuracy(model: nn.Module, data, *, batch_size: int = 1024, autocas
                       channels_last: bool = False) -> float:
     """Fraction of correctly classified examples of ``data = (X, y)``, in eval mode.
 
-    The model's mode is restored afterwards.
+    The ``"acc"`` of :func:`weightdecay.training.evaluate` (with its speed switches) on the
+    unwrapped model; the model's mode is restored afterwards.
 
     Parameters
     ----------
@@ -695,17 +683,8 @@ def evaluate_accuracy(model: nn.Module, data, *, batch_size: int = 1024, autocas
     (True, True)
     """
     model = _unwrap(model)
-    device = next(model.parameters()).device
-    X, y = _as_xy(data, "data", device)
-    was_training = model.training
-    model.eval()
-    correct = 0
-    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=autocast):
-        for i in range(0, X.shape[0], batch_size):
-            out = model(_memory_format(X[i : i + batch_size], channels_last))
-            correct += int((out.argmax(dim=1) == y[i : i + batch_size]).sum())
-    model.train(was_training)
-    return correct / X.shape[0]
+    data = as_tensors(data, model_dtype_device(model)[1], labels=True)
+    return evaluate(model, data, batch_size=batch_size, autocast=autocast, channels_last=channels_last)["acc"]
 
 
 def train(
@@ -723,6 +702,7 @@ def train(
     compile: bool = False,
     seed: int = 0,
     progress: bool | None = None,
+    callbacks: Iterable | None = None,
 ) -> dict[str, list]:
     r"""Train ``model`` on ``train_data = (X, y)`` and trace what weight decay changes.
 
@@ -733,10 +713,19 @@ def train(
     shuffle of the training set in ``len(X) // batch_size`` full batches (the last, partial
     batch is dropped, so every step has the same cost).
 
-    After each epoch it records, for the scale-invariant weights :math:`W_l` (the convolutions
-    followed by BatchNorm), the total norm :math:`(\sum_l\lVert W_l\rVert^2)^{1/2}` and the
-    mean effective learning rate :math:`\frac1L\sum_l \eta/\lVert W_l\rVert^2`, where
-    :math:`\eta` is the current learning rate of the optimiser's first param group.
+    The loop shares its pieces with :func:`weightdecay.training.train` — the data conversion
+    (:func:`~weightdecay.training.as_tensors`), the batches
+    (:func:`~weightdecay.training.batch_indices`), the evaluation
+    (:func:`~weightdecay.training.evaluate`) and the callback protocol
+    (:func:`~weightdecay.training.run_callbacks`) — and adds only what is specific to speed:
+    DDP, autocast, ``channels_last``, ``torch.compile`` and the timed region.
+
+    After each epoch (and once before training, epoch 0) it records, for the scale-invariant
+    weights :math:`W_l` (the convolutions followed by BatchNorm), the total norm
+    :math:`(\sum_l\lVert W_l\rVert^2)^{1/2}` and the mean effective learning rate
+    :math:`\frac1L\sum_l \eta/\lVert W_l\rVert^2`, where :math:`\eta` is the current
+    learning rate of the optimiser's first param group
+    (:class:`weightdecay.optim.EffectiveLearningRate` with ``summary=True``).
 
     Parameters
     ----------
@@ -772,6 +761,12 @@ def train(
         only).  ``None`` (default) follows the environment variable ``WEIGHTDECAY_PROGRESS``
         (unset: on; ``make execute`` and ``make test`` set it to 0); see
         :func:`weightdecay.progress.progress_enabled`.
+    callbacks : iterable, optional
+        Callbacks with the protocol of :func:`weightdecay.training.train`:
+        ``on_epoch_begin(epoch, model)``, ``on_epoch_end(epoch, model, logs) -> bool``
+        (``True`` stops training; ``logs`` holds the epoch's record and may be extended) and
+        ``on_train_end(model, history)``, called with the unwrapped model outside the timed
+        region (e.g. :class:`weightdecay.early_stopping.EarlyStopping` on ``"test_acc"``).
 
     Returns
     -------
@@ -779,8 +774,9 @@ def train(
         Lists per epoch: ``"epoch"``, ``"train_loss"`` (mean over the epoch's steps, on this
         process), ``"seconds"`` (cumulative training time, excluding evaluation),
         ``"lr"``, ``"weight_norm"``, ``"effective_lr"``, ``"layer_norms"`` (one array per
-        epoch) and, with ``test_data``, ``"test_acc"``.  ``"epoch"`` 0 is the state before
-        training (no loss, 0 seconds).
+        epoch) and, with ``test_data``, ``"test_acc"``; callbacks may add keys.  ``"epoch"``
+        0 is the state before training (no loss, 0 seconds).  ``"stopped_epoch"`` holds
+        the epoch at which a callback stopped training (``None`` if it ran to the end).
 
     Raises
     ------
@@ -802,73 +798,44 @@ def train(
     >>> hist = train(fast_resnet((4, 8, 8, 8), dims=1), (X, y), test_data=(X, y), epochs=1,
     ...              batch_size=16, make_optimizer=make_optimizer_factory("sgd", lr=0.05),
     ...              progress=False)
-    >>> sorted(hist)
-    ['effective_lr', 'epoch', 'layer_norms', 'lr', 'seconds', 'test_acc', 'train_loss', 'weight_norm']
-    >>> hist["epoch"], hist["layer_norms"][1].shape
-    ([0, 1], (8,))
+    >>> sorted(hist)  # doctest: +NORMALIZE_WHITESPACE
+    ['effective_lr', 'epoch', 'layer_norms', 'lr', 'seconds', 'stopped_epoch', 'test_acc', 'train_loss',
+     'weight_norm']
+    >>> hist["epoch"], hist["layer_norms"][1].shape, hist["stopped_epoch"]
+    ([0, 1], (8,), None)
     """
     epochs = check_positive_int(epochs, "epochs")
     batch_size = check_positive_int(batch_size, "batch_size")
     label_smoothing = check_probability(label_smoothing, "label_smoothing")
-    if not callable(make_optimizer):
-        raise ValueError(f"make_optimizer must be a callable model -> optimizer; got {make_optimizer!r}")
-    device = next(model.parameters()).device
-    X, y = _as_xy(train_data, "train_data", device)
-    test = _as_xy(test_data, "test_data", device) if test_data is not None else None
-    if batch_size > X.shape[0]:
-        raise ValueError(f"batch_size must be <= the number of training examples {X.shape[0]}; got {batch_size}")
     rank, world = _dist_info()
-    if batch_size % world:
-        raise ValueError(f"batch_size must be a multiple of the world size {world}; got {batch_size}")
-    if not scale_invariant_weights(model):
-        raise ValueError("model has no convolution followed by BatchNorm (use fast_resnet or ConvBN blocks)")
-    show_bar = progress_enabled(progress) and rank == 0
+    device, X, y, test, weights = _train_inputs(model, train_data, test_data, batch_size, world)
+    callbacks = list(callbacks or ())
+    model, optimizer, net = _speed_setup(model, make_optimizer, device, world, channels_last, compile)
+    plain = _unwrap(model)
+    trace = EffectiveLearningRate(optimizer, weights, per_layer=False, summary=True)
 
-    if channels_last:
-        model = model.to(memory_format=torch.channels_last)
-    optimizer = make_optimizer(model)
-    if not isinstance(optimizer, torch.optim.Optimizer):
-        raise ValueError(f"make_optimizer must return a torch.optim.Optimizer; got {type(optimizer).__name__}")
-    net = model
-    if world > 1:
-        from torch.nn.parallel import DistributedDataParallel
-
-        net = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
-    if compile:
-        net = torch.compile(net)
+    def record(logs: dict) -> dict:
+        """Complete an epoch's ``logs`` with the norm trace and the test accuracy (untimed)."""
+        trace.on_epoch_end(logs["epoch"], plain, logs)
+        if test is not None:
+            logs["test_acc"] = evaluate(plain, test, batch_size=1024, autocast=autocast,
+                                        channels_last=channels_last)["acc"]
+        return logs
 
     generator = torch.Generator().manual_seed(int(seed))
-    steps_per_epoch = X.shape[0] // batch_size
-    history: dict[str, list] = {k: [] for k in
-                                ("epoch", "train_loss", "seconds", "lr", "weight_norm", "effective_lr", "layer_norms")}
-    if test is not None:
-        history["test_acc"] = []
-    elapsed = 0.0
-
-    def record(epoch: int, loss: float) -> None:
-        norms = weight_norms(model)
-        lr = float(optimizer.param_groups[0]["lr"])
-        history["epoch"].append(epoch)
-        history["train_loss"].append(loss)
-        history["seconds"].append(elapsed)
-        history["lr"].append(lr)
-        history["weight_norm"].append(float(np.sqrt(np.sum(norms**2))))
-        history["effective_lr"].append(float(np.mean(lr / norms**2)))
-        history["layer_norms"].append(norms)
-        if test is not None:
-            history["test_acc"].append(evaluate_accuracy(model, test, autocast=autocast, channels_last=channels_last))
-
-    record(0, float("nan"))
-    epoch_bar = progress_bar(range(1, epochs + 1), desc="epochs", progress=show_bar)
+    history = {key: [value] for key, value in record({"epoch": 0, "train_loss": float("nan"), "seconds": 0.0}).items()}
+    elapsed, stopped = 0.0, None
+    epoch_bar = progress_bar(range(1, epochs + 1), desc="epochs", progress=progress_enabled(progress) and rank == 0)
     for epoch in epoch_bar:
+        run_callbacks(callbacks, "on_epoch_begin", epoch, plain)
         model.train()
-        order = torch.randperm(X.shape[0], generator=generator)
+        batches = batch_indices(X.shape[0], batch_size, generator, drop_last=True, rank=rank, world_size=world,
+                                device=device)
         flips = torch.rand(X.shape[0], generator=generator) < 0.5 if flip else None
         _sync(device)
-        start = time.perf_counter()
+        start = time.perf_counter()  # the timed region: the epoch's steps
         running = torch.zeros((), device=device)
-        for step in range(steps_per_epoch):
-            idx = order[step * batch_size : (step + 1) * batch_size][rank::world].to(device)
+        for step, idx in enumerate(batches):
             xb, yb = X[idx], y[idx]
             if flips is not None and xb.ndim == 4:
                 fb = flips[step * batch_size : (step + 1) * batch_size][rank::world].to(device)
@@ -879,20 +846,51 @@ def train(
             loss.backward()
             optimizer.step()
             running += loss.detach().float()
-        mean_loss = float(running) / steps_per_epoch  # float() synchronises
+        mean_loss = float(running) / len(batches)  # float() synchronises
         _sync(device)
         elapsed += time.perf_counter() - start
         if world > 1:
             _average_buffers(model, world)
         if not math.isfinite(mean_loss):
             raise FloatingPointError(f"training loss became {mean_loss} at epoch {epoch}")
-        record(epoch, mean_loss)
-        post = {"loss": f"{mean_loss:.3f}"}
-        if test is not None:
-            post["test_acc"] = f"{history['test_acc'][-1]:.3f}"
-        epoch_bar.set_postfix(post)
-    epoch_bar.close()
-    return history
+        logs = record({"epoch": epoch, "train_loss": mean_loss, "seconds": elapsed})
+        if _end_epoch(callbacks, epoch, plain, logs, history, epoch_bar):
+            stopped = epoch
+            break
+    return _end_training(callbacks, plain, history, epoch_bar, stopped)
+
+
+def _train_inputs(model: nn.Module, train_data, test_data, batch_size: int, world: int):
+    """Validate :func:`train`'s data; ``(device, X, y, test, names of the scale-invariant weights)``."""
+    device = model_dtype_device(model)[1]
+    X, y = as_tensors(train_data, device, labels=True, name="train_data")
+    test = as_tensors(test_data, device, labels=True, name="test_data") if test_data is not None else None
+    if batch_size > X.shape[0]:
+        raise ValueError(f"batch_size must be <= the number of training examples {X.shape[0]}; got {batch_size}")
+    if batch_size % world:
+        raise ValueError(f"batch_size must be a multiple of the world size {world}; got {batch_size}")
+    weights = [name for name, _ in scale_invariant_weights(model)]
+    if not weights:
+        raise ValueError("model has no convolution followed by BatchNorm (use fast_resnet or ConvBN blocks)")
+    return device, X, y, test, weights
+
+
+def _speed_setup(model: nn.Module, make_optimizer, device: torch.device, world: int, channels_last: bool,
+                 compile: bool) -> tuple[nn.Module, torch.optim.Optimizer, nn.Module]:
+    """``channels_last``, the optimiser, DDP and ``torch.compile``: ``(model, optimizer, net to call)``."""
+    if not callable(make_optimizer):
+        raise ValueError(f"make_optimizer must be a callable model -> optimizer; got {make_optimizer!r}")
+    if channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    optimizer = make_optimizer(model)
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise ValueError(f"make_optimizer must return a torch.optim.Optimizer; got {type(optimizer).__name__}")
+    net = model
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel
+
+        net = DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None)
+    return model, optimizer, torch.compile(net) if compile else net
 
 
 @torch.no_grad()

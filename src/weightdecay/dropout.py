@@ -21,9 +21,10 @@ Three parts.
    (Srivastava et al. 2014, §9.1).  :func:`expected_dropout_loss` evaluates the right-hand
    side, :func:`enumerate_dropout_loss` the left-hand side exactly (all :math:`2^d` masks),
    :func:`monte_carlo_dropout_loss` estimates it by sampling, :func:`dropout_ridge` and
-   :func:`dropout_path` minimise it.  With standardised columns, :math:`\lVert x_j\rVert^2 = n`,
+   :func:`dropout_path` minimise it, and :func:`dropout_risk` gives the exact bias and
+   variance of that minimiser.  With standardised columns, :math:`\lVert x_j\rVert^2 = n`,
    the penalty is the book's :math:`\frac\lambda2\lVert w\rVert^2` with
-   :math:`\lambda = p/(1-p)` (:func:`equivalent_ridge_lambda`).  Gaussian noise added to
+   :math:`\lambda = p/(1-p)` (:func:`dropout_ridge_lambda`).  Gaussian noise added to
    the inputs is the same story with :math:`\lambda = \sigma^2`
    (:func:`expected_input_noise_loss`, :func:`monte_carlo_input_noise_loss`).
 
@@ -43,7 +44,10 @@ from typing import NamedTuple
 
 import numpy as np
 
+from . import _spectral
 from ._deprecation import moved_names
+from .bias_variance import RiskCurve as _RiskCurve
+from .bias_variance import _check_problem
 from .linear import _ridge_coefs
 from .progress import progress_bar
 from .validation import (
@@ -60,13 +64,14 @@ from .validation import (
 __all__ = [
     "MAX_ENUMERATION_FEATURES",
     "dropout",
-    "equivalent_ridge_lambda",
+    "dropout_ridge_lambda",
     "expected_dropout_loss",
     "expected_dropout_gradient",
     "enumerate_dropout_loss",
     "MonteCarloEstimate",
     "monte_carlo_dropout_loss",
     "dropout_ridge",
+    "dropout_risk",
     "expected_input_noise_loss",
     "monte_carlo_input_noise_loss",
     "dropout_path",
@@ -175,7 +180,7 @@ def dropout(x, p: float, training: bool = True, generator=None, *, scaling: str 
 # ---------------------------------------------------------------------------
 # Linear regression: the expected loss and its minimiser
 # ---------------------------------------------------------------------------
-def equivalent_ridge_lambda(p: float) -> float:
+def dropout_ridge_lambda(p: float) -> float:
     r"""The book's ridge :math:`\lambda = p/(1-p)` that dropout with drop probability ``p`` equals.
 
     The equality holds for standardised features (:math:`\lVert x_j\rVert^2 = n`).  It grows from 0 at ``p = 0`` to infinity as ``p → 1``; ``p = 0.5`` gives ``λ = 1``.
@@ -198,7 +203,7 @@ def equivalent_ridge_lambda(p: float) -> float:
     Examples
     --------
     >>> import weightdecay as wd
-    >>> [round(wd.dropout.equivalent_ridge_lambda(p), 4) for p in (0.0, 0.2, 0.5, 0.9)]
+    >>> [round(wd.dropout.dropout_ridge_lambda(p), 4) for p in (0.0, 0.2, 0.5, 0.9)]
     [0.0, 0.25, 1.0, 9.0]
     """
     p = check_probability(p, "p")
@@ -647,16 +652,22 @@ def dropout_path(X, y, ps) -> np.ndarray:
     True
     """
     X, y = check_X_y(X, y)
+    _, lams = _dropout_lambdas(ps)
+    scale = _column_scale(X)
+    V = _ridge_coefs(X / scale, y, lams)  # ridge_path's solver: no intercept here, on purpose
+    return V / scale
+
+
+def _dropout_lambdas(ps) -> tuple[np.ndarray, np.ndarray]:
+    """The drop probabilities ``ps`` as a validated 1-D array, and their ridge λ = p/(1-p)."""
     try:
         ps = np.atleast_1d(np.asarray(ps, dtype=float))
     except (TypeError, ValueError) as exc:
         raise ValueError(f"ps must be a sequence of drop probabilities; got {ps!r}") from exc
     if ps.ndim != 1 or ps.size == 0:
         raise ValueError(f"ps must be a non-empty 1-D sequence of drop probabilities; got shape {ps.shape}")
-    lams = np.array([equivalent_ridge_lambda(check_probability(p, f"ps[{k}]")) for k, p in enumerate(ps)])
-    scale = _column_scale(X)
-    V = _ridge_coefs(X / scale, y, lams)  # ridge_path's solver: no intercept here, on purpose
-    return V / scale
+    lams = np.array([dropout_ridge_lambda(check_probability(p, f"ps[{k}]")) for k, p in enumerate(ps)])
+    return ps, lams
 
 
 def dropout_ridge(X, y, p: float) -> np.ndarray:
@@ -701,6 +712,78 @@ def dropout_ridge(X, y, p: float) -> np.ndarray:
     """
     check_probability(p, "p")
     return dropout_path(X, y, [p])[0]
+
+
+def dropout_risk(X, beta, sigma, ps, *, target: str = "coef") -> _RiskCurve:
+    r"""Exact squared bias, variance and MSE of the dropout solution for every drop probability in ``ps``.
+
+    The minimiser of the expected dropout loss (:func:`dropout_path`, :func:`dropout_ridge`) is
+    linear in ``y``: with :math:`Z = \sqrt n\,XD^{-1}`, :math:`D = \mathrm{diag}(\lVert x_j\rVert)`,
+    its thin SVD :math:`Z = U\,\mathrm{diag}(d)\,V^\top` and :math:`\lambda = p/(1-p)`,
+
+    .. math::
+
+        \hat w(p) = A(p)\,y, \qquad
+        A(p) = \sqrt n\,D^{-1}\,V\,\mathrm{diag}\Big(\frac{d_j}{d_j^2 + n\lambda}\Big)\,U^\top ,
+
+    a generalised ridge (its penalty weighs :math:`w_j` by :math:`\lVert x_j\rVert^2`).  Under
+    :math:`y = X\beta + \sigma\varepsilon` its risk is that of a linear estimator
+    (:func:`weightdecay.bias_variance.linear_estimator_risk`):
+    :math:`\lVert(AX - I)\beta\rVert^2 + \sigma^2\lVert A\rVert_F^2` for ``target="coef"``, and
+    :math:`\frac1n\lVert X(AX - I)\beta\rVert^2 + \frac{\sigma^2}{n}\lVert XA\rVert_F^2` for
+    ``target="fit"``.  On standardised columns (:math:`\lVert x_j\rVert^2 = n`) it is
+    :func:`weightdecay.bias_variance.ridge_risk` at :math:`\lambda = p/(1-p)`.  The matrices
+    :math:`A(p)` are built explicitly: memory ``len(ps) * p * n`` floats.
+
+    Parameters
+    ----------
+    X : array of shape (n, d)
+        The fixed design.
+    beta : array of shape (d,)
+        The true coefficients.
+    sigma : float >= 0
+        The noise standard deviation.
+    ps : sequence of float in [0, 1)
+        Drop probabilities (the path argument).
+    target : {"coef", "fit"}
+        Error of the coefficients or of the in-sample fitted values.
+
+    Returns
+    -------
+    weightdecay.bias_variance.RiskCurve
+        Squared bias, variance and MSE at every drop probability; its ``grid`` is ``ps``.
+
+    Raises
+    ------
+    ValueError
+        If ``beta`` does not match the columns of ``X``, ``sigma`` is negative, ``ps`` is
+        empty or has an entry outside ``[0, 1)``, or ``target`` is not ``"coef"`` or ``"fit"``.
+
+    Examples
+    --------
+    With :math:`X = \sqrt2\,I_2` (n = 2, standardised columns), :math:`\beta = (1, 1)` and
+    σ = 1, dropout with ``p = 0.5`` is ridge with λ = 1, which halves every coefficient:
+
+    >>> import numpy as np
+    >>> import weightdecay as wd
+    >>> X = np.sqrt(2) * np.eye(2)
+    >>> risk = wd.dropout.dropout_risk(X, [1.0, 1.0], 1.0, [0.0, 0.5])
+    >>> print(np.round(risk.bias2, 6) + 0.0, np.round(risk.variance, 6), np.round(risk.mse, 6))
+    [0.  0.5] [1.   0.25] [1.   0.75]
+    >>> ridge = wd.bias_variance.ridge_risk(X, [1.0, 1.0], 1.0, [0.0, 1.0])
+    >>> bool(np.allclose(risk.mse, ridge.mse))
+    True
+    """
+    X, beta, sigma = _check_problem(X, beta, sigma)
+    ps, lams = _dropout_lambdas(ps)
+    target = _spectral.check_target(target)
+    n = X.shape[0]
+    scale = _column_scale(X)
+    U, d, Vt = _spectral.thin_svd(X / scale)
+    factors = d[None, :] / (d[None, :] ** 2 + n * lams[:, None])  # (L, r), as in dropout_path's ridge
+    A = (Vt.T[None, :, :] * factors[:, None, :]) @ U.T / scale[None, :, None]  # (L, d, n)
+    bias2, variance = _spectral.linear_estimator_risk(X, beta, sigma, A, target=target)
+    return _RiskCurve(ps, bias2, variance, target)
 
 
 class _IterateAverage:
@@ -784,7 +867,7 @@ def fit_linear_dropout(
     import torch
     from torch import nn
 
-    from .training import train
+    from .training import half_mse_loss, train
 
     X, y = check_X_y(X, y)
     p = check_probability(p, "p")
@@ -795,11 +878,8 @@ def fit_linear_dropout(
     model = nn.Sequential(nn.Dropout(p), nn.Linear(X.shape[1], 1, bias=False))
     average = _IterateAverage(first=epochs // 2 + 1)
 
-    def half_squared_error(out, target):
-        return 0.5 * torch.mean((target - out.squeeze(-1)) ** 2)
-
     train(model, (X, y), optimizer=torch.optim.SGD(model.parameters(), lr=lr), epochs=epochs,
-          batch_size=batch_size, loss_fn=half_squared_error, callbacks=[average], seed=seed,
+          batch_size=batch_size, loss_fn=half_mse_loss, callbacks=[average], seed=seed,
           progress=progress)
     return average.mean
 
@@ -1193,4 +1273,6 @@ _MOVED = {
     "DropoutCurves": "weightdecay.experiments.dropout.DropoutCurves",
     "mnist1d_dropout_experiment": "weightdecay.experiments.dropout.mnist1d_dropout_experiment",
 }
-__getattr__ = moved_names(__name__, _MOVED)
+# Renamed in this module (weightdecay.early_stopping has its own λ for gradient descent, gd_ridge_lambda).
+_RENAMED = {"equivalent_ridge_lambda": "weightdecay.dropout.dropout_ridge_lambda"}
+__getattr__ = moved_names(__name__, _MOVED, renamed=_RENAMED)

@@ -18,11 +18,13 @@ Three parts.
 
    both *spectral filters* of the least-squares solution (:func:`gd_filter`,
    :func:`ridge_filter`), close to each other for :math:`\lambda \approx 1/(\eta t)`
-   (:func:`equivalent_ridge_lambda`; Goodfellow et al. 2016, §7.8).
+   (:func:`gd_ridge_lambda`; Goodfellow et al. 2016, §7.8).
 
-2. Exact risks of these estimators under :math:`y = Xw_\star + \varepsilon`,
-   :math:`\varepsilon \sim (0, \sigma^2 I)`, computed from the spectrum: :func:`gd_risk`,
-   :func:`gradient_flow_risk`, :func:`ridge_risk`, and the constant
+2. Exact risks of these estimators under :math:`y = X\beta + \varepsilon`,
+   :math:`\varepsilon \sim (0, \sigma^2 I)`, computed from the spectrum by the package's one
+   spectral core (``weightdecay._spectral``): :func:`gd_risk`, :func:`gradient_flow_risk`
+   and, for ridge, :func:`weightdecay.bias_variance.ridge_risk`, all returning a
+   :class:`weightdecay.bias_variance.RiskCurve`; and the constant
    :func:`gradient_flow_ridge_constant` :math:`\approx 1.69` of Ali, Kolter & Tibshirani (2019)
    and its discrete-step analogue :func:`gd_ridge_constant`.
 
@@ -39,13 +41,14 @@ from __future__ import annotations
 
 import copy
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
+from . import _spectral
+from . import bias_variance as _bv
 from ._deprecation import moved_names
+from .bias_variance import _check_problem, _legacy_risk_keywords
 from .validation import (
-    check_lambdas,
     check_learning_rate,
     check_matrix,
     check_nonnegative_int,
@@ -61,13 +64,11 @@ __all__ = [
     "gd_filter",
     "gradient_flow_filter",
     "ridge_filter",
-    "equivalent_ridge_lambda",
+    "gd_ridge_lambda",
     "gd_closed_form",
     "gd_path",
-    "RiskCurve",
     "gd_risk",
     "gradient_flow_risk",
-    "ridge_risk",
     "gradient_flow_ridge_constant",
     "gd_variance_ratio",
     "gd_ridge_constant",
@@ -348,7 +349,7 @@ def ridge_filter(s, lam) -> np.ndarray:
         return np.where(denominator > 0, s / np.where(denominator > 0, denominator, 1.0), 0.0)
 
 
-def equivalent_ridge_lambda(lr: float, steps: int) -> float:
+def gd_ridge_lambda(lr: float, steps: int) -> float:
     r"""The ridge :math:`\lambda = 1/(\eta t)` that matches ``steps`` GD steps of size ``lr``.
 
     Heuristic: :math:`1-(1-\eta s)^t \approx \eta t s` when :math:`\eta t s \ll 1` and
@@ -376,9 +377,9 @@ def equivalent_ridge_lambda(lr: float, steps: int) -> float:
 
     Examples
     --------
-    >>> round(equivalent_ridge_lambda(0.1, 50), 6)
+    >>> round(gd_ridge_lambda(0.1, 50), 6)
     0.2
-    >>> equivalent_ridge_lambda(0.1, 0)
+    >>> gd_ridge_lambda(0.1, 0)
     inf
     """
     lr = check_learning_rate(lr)
@@ -387,12 +388,10 @@ def equivalent_ridge_lambda(lr: float, steps: int) -> float:
 
 
 def _spectral_parts(X, y):
-    """Thin SVD of X without numerically-zero directions, s = d²/n and U^T y / d."""
+    """The validated ``X, y``, then from the thin SVD of X (rank cut of the spectral core): s = d²/n, U^T y / d, V^T."""
     X, y = check_X_y(X, y)
     n = X.shape[0]
-    U, d, Vt = np.linalg.svd(X, full_matrices=False)
-    keep = d > d.max(initial=0.0) * max(X.shape) * np.finfo(float).eps
-    U, d, Vt = U[:, keep], d[keep], Vt[keep]
+    U, d, Vt = _spectral.thin_svd(X)
     return X, y, d**2 / n, (U.T @ y) / d, Vt
 
 
@@ -516,80 +515,36 @@ def gd_closed_form(X, y, lr: float, steps: int, w0=None, *, allow_unstable: bool
 # ---------------------------------------------------------------------------
 # Exact risk from the spectrum
 # ---------------------------------------------------------------------------
-_KINDS = ("estimation", "prediction")
-
-
-@dataclass(frozen=True)
-class RiskCurve:
-    r"""Squared bias and variance of a linear estimator along a path; ``total`` is their sum.
-
-    Returned by :func:`gd_risk`, :func:`gradient_flow_risk` and :func:`ridge_risk`.
-
-    Parameters
-    ----------
-    bias2 : ndarray of shape (m,)
-        Squared bias at each point of the path.
-    variance : ndarray of shape (m,)
-        Variance at each point of the path.
-
-    Attributes
-    ----------
-    total : ndarray of shape (m,)
-        The risk, ``bias2 + variance``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> print(RiskCurve(np.array([1.0, 0.25]), np.array([0.0, 0.5])).total)
-    [1.   0.75]
-    """
-
-    bias2: np.ndarray
-    variance: np.ndarray
-
-    @property
-    def total(self) -> np.ndarray:
-        """The risk, ``bias2 + variance``."""
-        return self.bias2 + self.variance
-
-
-def _filter_risk(X, w_star, sigma, filters_of_s, kind: str) -> RiskCurve:
-    r"""Risk of :math:`\hat w = \sum_j h_j (u_j^\top y/d_j) v_j` for filters ``h = filters_of_s(s)``."""
-    X = check_matrix(X, "X")
-    w_star = check_vector(w_star, "w_star", size=X.shape[1])
-    sigma = check_positive_float(sigma, "sigma", allow_zero=True)
-    if kind not in _KINDS:
-        raise ValueError(f"kind must be one of {_KINDS}; got {kind!r}")
+def _filter_risk(X, beta, sigma, filters_of_s, target: str, grid) -> _bv.RiskCurve:
+    r"""Risk of :math:`\hat w = \sum_j h_j (u_j^\top y/d_j) v_j` for the filters ``h = filters_of_s(s)``, (m, r)."""
+    X, beta, sigma = _check_problem(X, beta, sigma)
+    target = _spectral.check_target(target)
     n = X.shape[0]
-    _, d, Vt = np.linalg.svd(X, full_matrices=False)
-    keep = d > d.max(initial=0.0) * max(X.shape) * np.finfo(float).eps
-    d, Vt = d[keep], Vt[keep]
-    s = d**2 / n
-    h = np.atleast_2d(filters_of_s(s))  # (m, r)
-    beta = Vt @ w_star  # coordinates of w_star along the v_j
-    outside = float(w_star @ w_star - beta @ beta)  # part of w_star outside the row space
-    if kind == "estimation":
-        bias2 = np.sum((1 - h) ** 2 * beta**2, axis=1) + max(outside, 0.0)
-        variance = sigma**2 / n * np.sum(h**2 / s, axis=1)
-    else:
-        bias2 = np.sum(s * (1 - h) ** 2 * beta**2, axis=1)
-        variance = sigma**2 / n * np.sum(h**2, axis=1)
-    return RiskCurve(bias2, variance)
+    _, d, Vt = _spectral.thin_svd(X)
+    h = filters_of_s(d**2 / n)  # (m, r)
+    b2, outside = _spectral.row_space_coordinates(Vt, beta)
+    bias2, variance = _spectral.filter_risk(d, n, sigma, h, b2, outside, target=target)
+    return _bv.RiskCurve(grid, bias2, variance, target)
 
 
 _RISK_DOC = r"""
-    Model: fixed design ``X`` (n, p), :math:`y = Xw_\star + \varepsilon` with
-    :math:`\mathbb E\varepsilon = 0`, :math:`\mathrm{Cov}\,\varepsilon = \sigma^2 I`.  Every
-    estimator here is :math:`\hat w = \sum_j h_j\,(u_j^\top y/d_j)\,v_j` for a filter
-    :math:`h_j = h(s_j)`, so with :math:`\beta_j = v_j^\top w_\star`
+    Model: fixed design ``X`` (n, p), :math:`y = X\beta + \varepsilon` with
+    :math:`\mathbb E\varepsilon = 0`, :math:`\mathrm{Cov}\,\varepsilon = \sigma^2 I`.  The
+    estimator is :math:`\hat w = \sum_j h_j\,(u_j^\top y/d_j)\,v_j` for a filter
+    :math:`h_j = h(s_j)`, :math:`s_j = d_j^2/n`, so with :math:`b_j = v_j^\top\beta`
 
-    * ``kind="estimation"``: :math:`\mathbb E\lVert\hat w - w_\star\rVert^2
-      = \sum_j (1-h_j)^2\beta_j^2 + \lVert P_\perp w_\star\rVert^2
-      + \frac{\sigma^2}{n}\sum_j \frac{h_j^2}{s_j}`, where :math:`P_\perp` projects onto the
+    * ``target="coef"``: :math:`\mathbb E\lVert\hat w - \beta\rVert^2
+      = \sum_j (1-h_j)^2 b_j^2 + \lVert P_\perp \beta\rVert^2
+      + \sigma^2\sum_j \frac{h_j^2}{d_j^2}`, where :math:`P_\perp` projects onto the
       null space of :math:`X`.  For test inputs :math:`x \sim (0, I)` this is also the excess
-      test risk :math:`\mathbb E(x^\top(\hat w - w_\star))^2`.
-    * ``kind="prediction"`` (in-sample): :math:`\frac1n\mathbb E\lVert X(\hat w - w_\star)\rVert^2
-      = \sum_j s_j(1-h_j)^2\beta_j^2 + \frac{\sigma^2}{n}\sum_j h_j^2`.
+      test risk :math:`\mathbb E(x^\top(\hat w - \beta))^2`.
+    * ``target="fit"`` (in-sample): :math:`\frac1n\mathbb E\lVert X(\hat w - \beta)\rVert^2
+      = \frac1n\sum_j d_j^2(1-h_j)^2 b_j^2 + \frac{\sigma^2}{n}\sum_j h_j^2`.
+
+    Ridge's risk, the filter :math:`s/(s + \lambda)`, is :func:`weightdecay.bias_variance.ridge_risk`.
+    The keywords ``w_star`` (now ``beta``) and ``kind`` (``"estimation"`` is now
+    ``target="coef"``, ``"prediction"`` is ``target="fit"``) are still accepted, with a
+    ``DeprecationWarning``, for one release.
 """
 
 _RISK_PARAMS = r"""
@@ -597,29 +552,30 @@ _RISK_PARAMS = r"""
     ----------
     X : array (n, p)
         The fixed design.
-    w_star : array (p,)
-        The true coefficients :math:`w_\star`.
+    beta : array (p,)
+        The true coefficients β.
     sigma : float >= 0
         The noise standard deviation σ.
 """
 
-_RISK_RETURNS = r"""    kind : {"estimation", "prediction"}
+_RISK_RETURNS = r"""    target : {"coef", "fit"}
         The risk measured (see above).
 
     Returns
     -------
-    RiskCurve
-        One entry per value of the path argument.
+    weightdecay.bias_variance.RiskCurve
+        One entry per value of the path argument, which is the curve's ``grid``.
 
     Raises
     ------
     ValueError
-        If ``w_star`` does not match the columns of ``X``, ``sigma`` is negative, the path
-        argument is invalid or ``kind`` is not one of ``"estimation"``, ``"prediction"``.
+        If ``beta`` does not match the columns of ``X``, ``sigma`` is negative, the path
+        argument is invalid or ``target`` is not one of ``"coef"``, ``"fit"``.
 """
 
 
-def gd_risk(X, w_star, sigma: float, lr: float, steps, *, kind: str = "estimation") -> RiskCurve:
+@_legacy_risk_keywords
+def gd_risk(X, beta, sigma: float, lr: float, steps, *, target: str = "coef") -> _bv.RiskCurve:
     r"""Exact risk of gradient descent from 0 after each number of ``steps``.
 
     The filter is :math:`1-(1-\eta s)^t`.  The formula holds for any step size, also a divergent
@@ -627,10 +583,10 @@ def gd_risk(X, w_star, sigma: float, lr: float, steps, *, kind: str = "estimatio
     """
     lr = check_learning_rate(lr)
     t = _check_steps_array(steps).reshape(-1)
-    return _filter_risk(X, w_star, sigma, lambda s: gd_filter(s[None, :], lr, t[:, None]), kind)
+    return _filter_risk(X, beta, sigma, lambda s: gd_filter(s[None, :], lr, t[:, None]), target, t)
 
 
-# The rest of the docstring: the model, parameters and returns shared by the three risks.
+# The rest of the docstring: the model, parameters and returns shared by the risks.
 gd_risk.__doc__ = (gd_risk.__doc__ or "") + _RISK_DOC + _RISK_PARAMS + r"""    lr : float > 0
         Step size :math:`\eta`.
     steps : int or sequence of int, >= 0
@@ -638,19 +594,22 @@ gd_risk.__doc__ = (gd_risk.__doc__ or "") + _RISK_DOC + _RISK_PARAMS + r"""    l
 """ + _RISK_RETURNS + r"""
     Examples
     --------
-    With :math:`X = I_2` (n = 2, :math:`s_j = 1/2`), :math:`w_\star = (1, 1)`, σ = 1 and η = 1,
+    With :math:`X = I_2` (n = 2, :math:`s_j = 1/2`), :math:`\beta = (1, 1)`, σ = 1 and η = 1,
     the filter after ``t`` steps is :math:`h = 1 - 2^{-t}`: the squared bias
     :math:`2(1-h)^2` falls, the variance :math:`2h^2` rises, and one step beats running to
     convergence (risk 2):
 
     >>> import numpy as np
     >>> risk = gd_risk(np.eye(2), [1.0, 1.0], 1.0, 1.0, [0, 1, 2])
-    >>> print(np.round(risk.bias2, 6), np.round(risk.variance, 6), np.round(risk.total, 6))
+    >>> print(np.round(risk.bias2, 6), np.round(risk.variance, 6), np.round(risk.mse, 6))
     [2.    0.5   0.125] [0.    0.5   1.125] [2.   1.   1.25]
+    >>> risk.best
+    1
 """
 
 
-def gradient_flow_risk(X, w_star, sigma: float, times, *, kind: str = "estimation") -> RiskCurve:
+@_legacy_risk_keywords
+def gradient_flow_risk(X, beta, sigma: float, times, *, target: str = "coef") -> _bv.RiskCurve:
     r"""Exact risk of gradient flow at each time in ``times``.
 
     The filter is :math:`1 - e^{-ts}`.
@@ -658,7 +617,7 @@ def gradient_flow_risk(X, w_star, sigma: float, times, *, kind: str = "estimatio
     t = np.asarray(times, dtype=float).reshape(-1)
     if t.size == 0 or not np.all(np.isfinite(t)) or np.any(t < 0):
         raise ValueError(f"times must be a non-empty sequence of finite values >= 0; got {times!r}")
-    return _filter_risk(X, w_star, sigma, lambda s: gradient_flow_filter(s[None, :], t[:, None]), kind)
+    return _filter_risk(X, beta, sigma, lambda s: gradient_flow_filter(s[None, :], t[:, None]), target, t)
 
 
 gradient_flow_risk.__doc__ = (gradient_flow_risk.__doc__ or "") + _RISK_DOC + _RISK_PARAMS + r"""    times : sequence of float >= 0
@@ -667,33 +626,14 @@ gradient_flow_risk.__doc__ = (gradient_flow_risk.__doc__ or "") + _RISK_DOC + _R
     Examples
     --------
     With :math:`X = I_2` (:math:`s_j = 1/2`) the filter at :math:`t = 2\log 2` is 1/2, as for
-    one step of :func:`gd_risk` with η = 1:
+    one step of :func:`gd_risk` with η = 1 and for ridge at λ = 1/2
+    (:func:`weightdecay.bias_variance.ridge_risk`; :func:`gd_ridge_lambda` ``(1, 2) = 0.5``):
 
     >>> import numpy as np
-    >>> print(np.round(gradient_flow_risk(np.eye(2), [1.0, 1.0], 1.0, [0.0, 2 * np.log(2)]).total, 6))
+    >>> from weightdecay.bias_variance import ridge_risk
+    >>> print(np.round(gradient_flow_risk(np.eye(2), [1.0, 1.0], 1.0, [0.0, 2 * np.log(2)]).mse, 6))
     [2. 1.]
-"""
-
-
-def ridge_risk(X, w_star, sigma: float, lams, *, kind: str = "estimation") -> RiskCurve:
-    r"""Exact risk of ridge regression for each ``lam`` in ``lams``.
-
-    The filter is :math:`s/(s+\lambda)` (book convention).
-    """
-    lams = check_lambdas(lams)
-    return _filter_risk(X, w_star, sigma, lambda s: ridge_filter(s[None, :], lams[:, None]), kind)
-
-
-ridge_risk.__doc__ = (ridge_risk.__doc__ or "") + _RISK_DOC + _RISK_PARAMS + r"""    lams : sequence of float >= 0
-        The penalties (the path argument).
-""" + _RISK_RETURNS + r"""
-    Examples
-    --------
-    With :math:`X = I_2` (:math:`s_j = 1/2`) the filter at λ = 1/2 is 1/2, as for one step of
-    :func:`gd_risk` with η = 1 (and :func:`equivalent_ridge_lambda` ``(1, 2) = 0.5``):
-
-    >>> import numpy as np
-    >>> print(np.round(ridge_risk(np.eye(2), [1.0, 1.0], 1.0, [0.0, 0.5]).total, 6))
+    >>> print(np.round(ridge_risk(np.eye(2), [1.0, 1.0], 1.0, [0.0, 0.5]).mse, 6))
     [2. 1.]
 """
 
@@ -710,7 +650,7 @@ def gradient_flow_ridge_constant() -> float:
 
     .. math::  \mathrm{Risk}(\hat w_{\text{flow}}(t)) \le 1.686\;\mathrm{Risk}(\hat w_{\text{ridge}}(1/t))
 
-    for both kinds of risk of :func:`gradient_flow_risk`.  (The paper quotes 1.6862.)
+    for both targets of :func:`gradient_flow_risk`.  (The paper quotes 1.6862.)
 
     Returns
     -------
@@ -797,7 +737,7 @@ def gd_ridge_constant(lr_s):
     .. math::  \mathrm{Risk}(\hat w_{\text{GD}}(t)) \le \max_j C(\eta s_j)\;
                \mathrm{Risk}\big(\hat w_{\text{ridge}}(1/(\eta t))\big)
 
-    for both kinds of risk of :func:`gd_risk`.  Numerically :math:`C(a)` grows with :math:`a`,
+    for both targets of :func:`gd_risk`.  Numerically :math:`C(a)` grows with :math:`a`,
     lies above the gradient-flow constant and tends to it as :math:`a \to 0`, by about
     :math:`0.36\,a` in relative terms (1.6865 at :math:`a = 10^{-3}`, 1.692 at :math:`10^{-2}`,
     1.753 at :math:`0.1`); :math:`C(1) = 4`.
@@ -1157,9 +1097,14 @@ def patience_needed(values, min_delta: float = 0.0) -> int:
 
 
 # Moved to weightdecay.experiments.early_stopping (the MNIST-1D experiment fixes a dataset, an
-# architecture and a grid); the old names stay importable, with a DeprecationWarning, for one release.
+# architecture and a grid), and to weightdecay.bias_variance (one RiskCurve, one ridge_risk for
+# the whole package); the old names stay importable, with a DeprecationWarning, for one release.
 _MOVED = {
     "EarlyStoppingRuns": "weightdecay.experiments.early_stopping.EarlyStoppingRuns",
     "mnist1d_early_stopping_experiment": "weightdecay.experiments.early_stopping.mnist1d_early_stopping_experiment",
+    "RiskCurve": "weightdecay.bias_variance.RiskCurve",
+    "ridge_risk": "weightdecay.bias_variance.ridge_risk",
 }
-__getattr__ = moved_names(__name__, _MOVED)
+# Renamed in this module: one prefix for gradient descent (gd_filter, gd_risk, gd_ridge_constant).
+_RENAMED = {"equivalent_ridge_lambda": "weightdecay.early_stopping.gd_ridge_lambda"}
+__getattr__ = moved_names(__name__, _MOVED, renamed=_RENAMED)

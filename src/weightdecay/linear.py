@@ -32,6 +32,7 @@ from numbers import Real
 import numpy as np
 from numba import njit
 
+from ._spectral import thin_svd
 from .validation import (
     check_lambda,
     check_lambda_grid,
@@ -331,21 +332,10 @@ def _warn_if_uncentred(X: np.ndarray, y: np.ndarray, func: str) -> None:
 # ---------------------------------------------------------------------------
 # Ridge
 # ---------------------------------------------------------------------------
-def _thin_svd(X):
-    U, d, Vt = np.linalg.svd(X, full_matrices=False)
-    return U, d, Vt
-
-
-def _svd_rank_tol(d, shape):
-    return d.max(initial=0.0) * max(shape) * np.finfo(float).eps
-
-
 def _ridge_svd(X, y, lams) -> np.ndarray:
     """Ridge coefficients ``(len(lams), p)`` on validated arrays, from one thin SVD."""
     n = X.shape[0]
-    U, d, Vt = _thin_svd(X)
-    keep = d > _svd_rank_tol(d, X.shape)
-    U, d, Vt = U[:, keep], d[keep], Vt[keep]
+    U, d, Vt = thin_svd(X)
     Uty = U.T @ y
     factors = d[None, :] / (d[None, :] ** 2 + n * lams[:, None])  # (L, r)
     return (factors * Uty[None, :]) @ Vt
@@ -531,8 +521,7 @@ def ridge_df(X, lams) -> np.ndarray:
     """
     X = check_matrix(X, "X")
     lams = check_lambda_grid(lams, "lams", allow_scalar=True)
-    d = np.linalg.svd(X, compute_uv=False)
-    d = d[d > _svd_rank_tol(d, X.shape)]
+    d = thin_svd(X, compute_uv=False)
     return np.sum(d[None, :] ** 2 / (d[None, :] ** 2 + X.shape[0] * lams[:, None]), axis=1)
 
 
@@ -605,9 +594,7 @@ def ridge_gcv(X, y, lams, *, intercept: bool = True) -> np.ndarray:
                 f"column {j} has mean {X[:, j].mean():.3g}"
             )
         y = y - y.mean()
-    U, d, _ = _thin_svd(X)
-    keep = d > _svd_rank_tol(d, X.shape)
-    U, d = U[:, keep], d[keep]
+    U, d, _ = thin_svd(X)
     Uty = U.T @ y
     f = d[None, :] ** 2 / (d[None, :] ** 2 + n * lams[:, None])  # shrinkage factors (L, r)
     fitted = (f * Uty[None, :]) @ U.T  # (L, n): X ŵ(λ) = U diag(f) Uᵀy

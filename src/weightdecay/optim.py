@@ -13,7 +13,10 @@ Five parts; the first four in the order of the chapter "Weight decay is not alwa
 2. **Reference update rules**, written from the math and tested against ``torch.optim``:
    :class:`SGDL2` (SGD with momentum and an L2 penalty, PyTorch's ``SGD(weight_decay=λ)``),
    :class:`SGDW` (SGD with decoupled decay), :class:`AdamL2` (PyTorch's
-   ``Adam(weight_decay=λ)``) and :class:`AdamW`.  Under plain SGD a penalty and a decay are
+   ``Adam(weight_decay=λ)``) and :class:`AdamW`.  As in ``torch.optim``, each class's
+   ``step`` gathers its state and calls a functional core, :func:`sgd` or :func:`adam`,
+   whose argument ``decoupled`` is the whole difference between a penalty (``False``) and
+   a decoupled decay (``True``).  Under plain SGD a penalty and a decay are
    the same update.  With momentum they are different updates, but both still have the
    fixed points of an L2-penalised objective: :math:`\lambda` for SGD+L2 and the weaker
    :math:`\lambda(1-\mu)` for SGDW (:func:`stationary_l2_coefficient`).  Under Adam they
@@ -82,6 +85,8 @@ __all__ = [
     "decay_param_groups",
     "l2_penalty",
     # 2. update rules
+    "sgd",
+    "adam",
     "SGDL2",
     "SGDW",
     "AdamL2",
@@ -463,18 +468,271 @@ def l2_penalty(
 # ---------------------------------------------------------------------------
 # 2. Reference update rules
 # ---------------------------------------------------------------------------
+#: The check of each hyperparameter of the reference optimisers and their functional cores.
+_HYPERPARAMETER_CHECKS = {
+    "lr": check_learning_rate,
+    "momentum": check_momentum,
+    "betas": _check_betas,
+    "eps": lambda eps: check_positive_float(eps, "eps"),
+    "weight_decay": lambda weight_decay: check_lambda(weight_decay, "weight_decay"),
+}
+
+
+def _check_hyperparameters(**values) -> dict:
+    """Validate hyperparameters by name (``lr``, ``momentum``, ...); return them, as floats, in order."""
+    return {name: _HYPERPARAMETER_CHECKS[name](value) for name, value in values.items()}
+
+
+def _check_lists(params, **lists) -> list:
+    """``params`` as a list; each of ``lists`` (gradients, state) must have one entry per tensor."""
+    params = list(params)
+    for name, values in lists.items():
+        if len(values) != len(params):
+            raise ValueError(f"{name} must have one entry per tensor of params ({len(params)}); got {len(values)}")
+    return params
+
+
+def sgd(params, grads, momentum_buffers, *,
+        lr, momentum=0.0, weight_decay=0.0, decoupled=False) -> None:
+    r"""One step of SGD with momentum and weight decay on a list of tensors (the functional core).
+
+    :class:`SGDL2` (``decoupled=False``) and :class:`SGDW` (``decoupled=True``) call it on
+    each param group, as ``torch.optim.SGD`` calls ``torch.optim.sgd.sgd``.  For every
+    tensor :math:`w` with gradient :math:`\nabla f(w)` and momentum buffer :math:`b`, with
+    :math:`\eta` = ``lr``, :math:`\mu` = ``momentum`` and :math:`\lambda` = ``weight_decay``:
+
+    * ``decoupled=False``, an **L2 penalty**: its gradient :math:`\lambda w` joins the data
+      gradient and goes through the buffer,
+
+      .. math::
+
+          b_t = \mu\, b_{t-1} + \nabla f(w_{t-1}) + \lambda w_{t-1}, \qquad
+          w_t = w_{t-1} - \eta\, b_t ;
+
+    * ``decoupled=True``, **decoupled decay**: the weights shrink by :math:`1-\eta\lambda`
+      and the buffer sees the data gradient only,
+
+      .. math::
+
+          b_t = \mu\, b_{t-1} + \nabla f(w_{t-1}), \qquad
+          w_t = (1 - \eta\lambda)\, w_{t-1} - \eta\, b_t .
+
+    The first buffer is the first bracket itself (:math:`b_0 = 0`; PyTorch's convention).
+    The tensors of ``params`` are updated in place, and each entry of ``momentum_buffers``
+    is replaced by the new buffer :math:`b_t`.
+
+    Parameters
+    ----------
+    params : list of torch.Tensor
+        The weights :math:`w_{t-1}`; each becomes :math:`w_t`, in place.
+    grads : list of torch.Tensor
+        Their data gradients :math:`\nabla f(w_{t-1})`, one per tensor.
+    momentum_buffers : list of torch.Tensor or None
+        The buffers :math:`b_{t-1}`, ``None`` before the first step; each entry is replaced
+        by :math:`b_t`.
+    lr : float
+        The learning rate :math:`\eta > 0`.
+    momentum : float, default 0
+        :math:`\mu` in :math:`[0, 1)`.
+    weight_decay : float, default 0
+        :math:`\lambda \ge 0`: the L2 coefficient, or the decoupled rate.
+    decoupled : bool, default False
+        Decay the weights directly (SGDW) instead of adding the penalty's gradient (SGD + L2).
+
+    Raises
+    ------
+    ValueError
+        If ``lr``, ``momentum`` or ``weight_decay`` is out of range, or ``grads`` or
+        ``momentum_buffers`` does not have one entry per tensor of ``params``.
+
+    Examples
+    --------
+    The first step from rest is the same for both rules,
+    :math:`w_1 = w_0 - \eta(\nabla f + \lambda w_0) = (1-\eta\lambda)w_0 - \eta\nabla f`:
+
+    >>> import torch
+    >>> import weightdecay as wd
+    >>> grad = torch.tensor([0.5, 0.5])
+    >>> w, buffers = torch.tensor([1.0, -2.0]), [None]
+    >>> wd.optim.sgd([w], [grad], buffers, lr=0.1, momentum=0.9, weight_decay=0.1)
+    >>> w, buffers  # b_1 = grad + 0.1 * w_0
+    (tensor([ 0.9400, -2.0300]), [tensor([0.6000, 0.3000])])
+    >>> v, buffers_w = torch.tensor([1.0, -2.0]), [None]
+    >>> wd.optim.sgd([v], [grad], buffers_w, lr=0.1, momentum=0.9, weight_decay=0.1, decoupled=True)
+    >>> v, buffers_w  # the buffer holds the data gradient only
+    (tensor([ 0.9400, -2.0300]), [tensor([0.5000, 0.5000])])
+
+    From the second step on they differ: the L2 buffer carries past decay, amplified by
+    the momentum.
+
+    >>> wd.optim.sgd([w], [grad], buffers, lr=0.1, momentum=0.9, weight_decay=0.1)
+    >>> wd.optim.sgd([v], [grad], buffers_w, lr=0.1, momentum=0.9, weight_decay=0.1, decoupled=True)
+    >>> w, v
+    (tensor([ 0.8266, -2.0867]), tensor([ 0.8356, -2.1047]))
+    """
+    lr, mu, lam = _check_hyperparameters(
+        lr=lr, momentum=momentum, weight_decay=weight_decay).values()
+    params = _check_lists(params, grads=grads,
+                          momentum_buffers=momentum_buffers)
+    for i, w in enumerate(params):
+        g = grads[i]
+        if not decoupled:
+            g = g + lam * w  # L2: the penalty's gradient joins f's
+        b = momentum_buffers[i]
+        b = momentum_buffers[i] = g.clone() if b is None else mu * b + g
+        if decoupled:
+            w.mul_(1 - lr * lam)  # decoupled: shrink the weights
+        w.sub_(lr * b)
+
+
+def adam(params, grads, exp_avgs, exp_avg_sqs, steps, *,
+         lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+         decoupled=False) -> None:
+    r"""One Adam step with weight decay on a list of tensors (the functional core).
+
+    :class:`AdamL2` (``decoupled=False``) and :class:`AdamW` (``decoupled=True``) call it
+    on each param group, as ``torch.optim.Adam`` calls ``torch.optim.adam.adam``.  For
+    every tensor :math:`w` with gradient :math:`\nabla f(w)`, moments :math:`m, v` and step
+    count :math:`t`, with :math:`\eta` = ``lr`` and :math:`\lambda` = ``weight_decay``
+    (squares, roots and divisions elementwise):
+
+    .. math::
+
+        g_t &= \nabla f(w_{t-1}) + \lambda w_{t-1}
+            \quad\text{(L2 penalty; } g_t = \nabla f(w_{t-1}) \text{ if decoupled)} \\
+        m_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t, \qquad
+        v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
+        \hat m_t &= m_t/(1-\beta_1^t), \qquad \hat v_t = v_t/(1-\beta_2^t) \\
+        w_t &= (1 - \eta\lambda)\, w_{t-1} - \eta\, \hat m_t / (\sqrt{\hat v_t} + \epsilon)
+            \quad\text{(decoupled; } w_{t-1} - \eta\,\hat m_t/(\sqrt{\hat v_t}+\epsilon)
+            \text{ with the L2 penalty)}
+
+    The penalty's gradient :math:`\lambda w` is divided by :math:`\sqrt{\hat v_t}` like the
+    data gradient (Adam + L2); the decoupled decay is not (AdamW).  The tensors of
+    ``params`` are updated in place; each entry of ``exp_avgs``, ``exp_avg_sqs`` and
+    ``steps`` is replaced by :math:`m_t`, :math:`v_t` and :math:`t`.
+
+    Parameters
+    ----------
+    params : list of torch.Tensor
+        The weights :math:`w_{t-1}`; each becomes :math:`w_t`, in place.
+    grads : list of torch.Tensor
+        Their data gradients :math:`\nabla f(w_{t-1})`, one per tensor.
+    exp_avgs : list of torch.Tensor
+        The first moments :math:`m_{t-1}` (zeros before the first step); replaced by
+        :math:`m_t`.
+    exp_avg_sqs : list of torch.Tensor
+        The second moments :math:`v_{t-1}` (zeros before the first step); replaced by
+        :math:`v_t`.
+    steps : list of int
+        The number of steps :math:`t-1` each tensor has taken; replaced by :math:`t`.
+    lr : float, default 1e-3
+        The learning rate :math:`\eta > 0`.
+    betas : tuple of float, default (0.9, 0.999)
+        :math:`(\beta_1, \beta_2)`, each in :math:`[0, 1)`.
+    eps : float, default 1e-8
+        :math:`\epsilon > 0`.
+    weight_decay : float, default 0
+        :math:`\lambda \ge 0`: the L2 coefficient, or the decoupled rate.
+    decoupled : bool, default False
+        Decay the weights directly (AdamW) instead of adding the penalty's gradient
+        (Adam + L2).
+
+    Raises
+    ------
+    ValueError
+        If ``lr``, ``betas``, ``eps`` or ``weight_decay`` is out of range, or ``grads``,
+        ``exp_avgs``, ``exp_avg_sqs`` or ``steps`` does not have one entry per tensor of
+        ``params``.
+
+    Examples
+    --------
+    Adam's first step is :math:`\eta` times the sign of :math:`g_1`.  A weight with no data
+    gradient moves by the full :math:`\eta` under the penalty, and by :math:`\eta\lambda w`
+    under decoupled decay:
+
+    >>> import torch
+    >>> import weightdecay as wd
+    >>> grad = torch.tensor([0.5, 0.0])
+    >>> w, state = torch.tensor([1.0, -2.0]), ([torch.zeros(2)], [torch.zeros(2)], [0])
+    >>> wd.optim.adam([w], [grad], *state, lr=0.1, weight_decay=0.1)
+    >>> w  # w_0 - 0.1 * sign(grad + 0.1 * w_0)
+    tensor([ 0.9000, -1.9000])
+    >>> state[2]  # t
+    [1]
+    >>> v, state = torch.tensor([1.0, -2.0]), ([torch.zeros(2)], [torch.zeros(2)], [0])
+    >>> wd.optim.adam([v], [grad], *state, lr=0.1, weight_decay=0.1, decoupled=True)
+    >>> v  # (1 - 0.1 * 0.1) * w_0 - 0.1 * sign(grad)
+    tensor([ 0.8900, -1.9800])
+    """
+    lr, (beta1, beta2), eps, lam = _check_hyperparameters(
+        lr=lr, betas=betas, eps=eps, weight_decay=weight_decay).values()
+    params = _check_lists(params, grads=grads, exp_avgs=exp_avgs,
+                          exp_avg_sqs=exp_avg_sqs, steps=steps)
+    for i, w in enumerate(params):
+        g = grads[i]
+        if not decoupled:
+            g = g + lam * w  # L2: the penalty's gradient joins f's
+        t = steps[i] = steps[i] + 1
+        m = exp_avgs[i] = beta1 * exp_avgs[i] + (1 - beta1) * g
+        v = exp_avg_sqs[i] = beta2 * exp_avg_sqs[i] + (1 - beta2) * g * g
+        m_hat = m / (1 - beta1**t)
+        v_hat = v / (1 - beta2**t)
+        if decoupled:
+            w.mul_(1 - lr * lam)  # decoupled: shrink the weights
+        w.sub_(lr * (m_hat / (v_hat.sqrt() + eps)))
+
+
 class _Reference(torch.optim.Optimizer):
-    """Base of the reference optimisers: iterate over the parameters that have a gradient."""
+    """Base of the reference optimisers: validated hyperparameters, and a step per param group.
 
-    def _parameters(self):
-        """Yield ``(group, w, grad, state)`` for every parameter with a gradient."""
+    A subclass sets ``decoupled`` and implements ``_update(group, params, grads, states)``,
+    which gathers the state of the parameters that have a gradient and calls :func:`sgd`
+    or :func:`adam`.
+    """
+
+    decoupled: bool
+
+    def __init__(self, params, **defaults):
+        super().__init__(params, _check_hyperparameters(**defaults))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        """Take one step: update every parameter that has a gradient, group by group.
+
+        Parameters
+        ----------
+        closure : callable, optional
+            Re-evaluates the model and returns the loss; called, with gradients enabled,
+            before the step.
+
+        Returns
+        -------
+        torch.Tensor or None
+            What ``closure`` returned, or ``None`` without one.
+        """
+        loss = None if closure is None else torch.enable_grad()(closure)()
         for group in self.param_groups:
-            for w in group["params"]:
-                if w.grad is not None:
-                    yield group, w, w.grad, self.state[w]
+            params = [w for w in group["params"] if w.grad is not None]
+            self._update(group, params, [w.grad for w in params], [self.state[w] for w in params])
+        return loss
 
 
-class SGDL2(_Reference):
+class _SGD(_Reference):
+    """SGD with momentum: the state is the momentum buffer ``"b"``; the step is :func:`sgd`."""
+
+    def __init__(self, params, lr: float, momentum: float = 0.0, weight_decay: float = 0.0):
+        super().__init__(params, lr=lr, momentum=momentum, weight_decay=weight_decay)
+
+    def _update(self, group, params, grads, states):
+        buffers = [state.get("b") for state in states]
+        sgd(params, grads, buffers, lr=group["lr"], momentum=group["momentum"],
+            weight_decay=group["weight_decay"], decoupled=self.decoupled)
+        for state, b in zip(states, buffers):
+            state["b"] = b
+
+
+class SGDL2(_SGD):
     r"""SGD with momentum and an L2 penalty: PyTorch's ``SGD(momentum=μ, weight_decay=λ)``.
 
     The penalty :math:`\frac\lambda2\lVert w\rVert^2` enters through its gradient, which
@@ -492,7 +750,8 @@ class SGDL2(_Reference):
     :math:`\frac{\eta\lambda}{1-\mu}w_{t-1}` when :math:`w` changes slowly; the data
     gradient is amplified by the same factor, so the fixed points are those of
     :math:`f + \frac\lambda2\lVert w\rVert^2` for every :math:`\mu`
-    (:func:`stationary_l2_coefficient`).
+    (:func:`stationary_l2_coefficient`).  ``step`` calls the functional core
+    :func:`sgd` with ``decoupled=False`` on each param group.
 
     Parameters
     ----------
@@ -530,28 +789,10 @@ class SGDL2(_Reference):
     True
     """
 
-    def __init__(self, params, lr: float, momentum: float = 0.0, weight_decay: float = 0.0):
-        defaults = {
-            "lr": check_learning_rate(lr),
-            "momentum": check_momentum(momentum),
-            "weight_decay": check_lambda(weight_decay, "weight_decay"),
-        }
-        super().__init__(params, defaults)
-
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = None if closure is None else torch.enable_grad()(closure)()
-        for group, w, grad, state in self._parameters():
-            lr, mu, lam = group["lr"], group["momentum"], group["weight_decay"]
-            g = grad + lam * w
-            b = state.get("b")
-            b = g.clone() if b is None else mu * b + g
-            state["b"] = b
-            w.sub_(lr * b)
-        return loss
+    decoupled = False
 
 
-class SGDW(_Reference):
+class SGDW(_SGD):
     r"""SGD with momentum and *decoupled* weight decay (SGDW, Loshchilov & Hutter 2019).
 
     The decay is applied to the weights directly and never enters the momentum buffer:
@@ -569,7 +810,8 @@ class SGDW(_Reference):
     same update as :class:`SGDL2`.  With momentum the data gradient is amplified by about
     :math:`1/(1-\mu)` and the decay is not, so the fixed points satisfy
     :math:`\nabla f(w) + \lambda(1-\mu)w = 0`: an L2 penalty of :math:`\lambda(1-\mu)`, weaker
-    relative to the data gradient (:func:`stationary_l2_coefficient`).
+    relative to the data gradient (:func:`stationary_l2_coefficient`).  ``step`` calls the
+    functional core :func:`sgd` with ``decoupled=True`` on each param group.
 
     Parameters
     ----------
@@ -606,48 +848,27 @@ class SGDW(_Reference):
     True
     """
 
-    def __init__(self, params, lr: float, momentum: float = 0.0, weight_decay: float = 0.0):
-        defaults = {
-            "lr": check_learning_rate(lr),
-            "momentum": check_momentum(momentum),
-            "weight_decay": check_lambda(weight_decay, "weight_decay"),
-        }
-        super().__init__(params, defaults)
-
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = None if closure is None else torch.enable_grad()(closure)()
-        for group, w, grad, state in self._parameters():
-            lr, mu, lam = group["lr"], group["momentum"], group["weight_decay"]
-            b = state.get("b")
-            b = grad.clone() if b is None else mu * b + grad
-            state["b"] = b
-            w.copy_((1 - lr * lam) * w - lr * b)
-        return loss
+    decoupled = True
 
 
-class _AdamBase(_Reference):
+class _Adam(_Reference):
+    """Adam: the state is the step count ``"t"`` and the moments ``"m"``, ``"v"``; the step is :func:`adam`."""
+
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.0):
-        defaults = {
-            "lr": check_learning_rate(lr),
-            "betas": _check_betas(betas),
-            "eps": check_positive_float(eps, "eps"),
-            "weight_decay": check_lambda(weight_decay, "weight_decay"),
-        }
-        super().__init__(params, defaults)
+        super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay)
 
-    @staticmethod
-    def _adam_direction(g, state, beta1, beta2, eps):
-        r""":math:`\hat m_t / (\sqrt{\hat v_t} + \epsilon)` from the gradient ``g`` (updates ``state``)."""
-        t = state["t"] = state.get("t", 0) + 1
-        m = state["m"] = beta1 * state.get("m", torch.zeros_like(g)) + (1 - beta1) * g
-        v = state["v"] = beta2 * state.get("v", torch.zeros_like(g)) + (1 - beta2) * g * g
-        m_hat = m / (1 - beta1**t)
-        v_hat = v / (1 - beta2**t)
-        return m_hat / (v_hat.sqrt() + eps)
+    def _update(self, group, params, grads, states):
+        for state, g in zip(states, grads):
+            if not state:
+                state.update(t=0, m=torch.zeros_like(g), v=torch.zeros_like(g))
+        steps, exp_avgs, exp_avg_sqs = ([state[k] for state in states] for k in "tmv")
+        adam(params, grads, exp_avgs, exp_avg_sqs, steps, lr=group["lr"], betas=group["betas"], eps=group["eps"],
+             weight_decay=group["weight_decay"], decoupled=self.decoupled)
+        for state, t, m, v in zip(states, steps, exp_avgs, exp_avg_sqs):
+            state.update(t=t, m=m, v=v)
 
 
-class AdamL2(_AdamBase):
+class AdamL2(_Adam):
     r"""Adam with an L2 penalty: PyTorch's ``Adam(weight_decay=λ)``.
 
     The penalty gradient is added to the data gradient *before* Adam's normalisation:
@@ -664,7 +885,8 @@ class AdamL2(_AdamBase):
     :math:`\lambda w` is divided by :math:`\sqrt{\hat v_t}` like the data gradient, a weight
     whose gradients are large is barely decayed, and a weight with no data gradient moves
     towards 0 by about :math:`\eta` per step whatever :math:`\lambda` is: this is not weight
-    decay.
+    decay.  ``step`` calls the functional core :func:`adam` with ``decoupled=False`` on each
+    param group.
 
     Parameters
     ----------
@@ -702,18 +924,10 @@ class AdamL2(_AdamBase):
     True
     """
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = None if closure is None else torch.enable_grad()(closure)()
-        for group, w, grad, state in self._parameters():
-            (beta1, beta2), eps = group["betas"], group["eps"]
-            lr, lam = group["lr"], group["weight_decay"]
-            g = grad + lam * w
-            w.sub_(lr * self._adam_direction(g, state, beta1, beta2, eps))
-        return loss
+    decoupled = False
 
 
-class AdamW(_AdamBase):
+class AdamW(_Adam):
     r"""Adam with decoupled weight decay (Loshchilov & Hutter 2019): ``torch.optim.AdamW``.
 
     Adam sees only the data gradient; the decay multiplies the weights:
@@ -727,7 +941,8 @@ class AdamW(_AdamBase):
         w_t &= (1 - \eta\lambda)\, w_{t-1} - \eta\, \hat m_t / (\sqrt{\hat v_t} + \epsilon)
 
     Every weight shrinks by the same factor :math:`1-\eta\lambda` per step, whatever its
-    gradient history; with no data gradient :math:`w_t = (1-\eta\lambda)^t w_0`.
+    gradient history; with no data gradient :math:`w_t = (1-\eta\lambda)^t w_0`.  ``step``
+    calls the functional core :func:`adam` with ``decoupled=True`` on each param group.
 
     Parameters
     ----------
@@ -766,15 +981,7 @@ class AdamW(_AdamBase):
     True
     """
 
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = None if closure is None else torch.enable_grad()(closure)()
-        for group, w, grad, state in self._parameters():
-            (beta1, beta2), eps = group["betas"], group["eps"]
-            lr, lam = group["lr"], group["weight_decay"]
-            direction = self._adam_direction(grad, state, beta1, beta2, eps)
-            w.copy_((1 - lr * lam) * w - lr * direction)
-        return loss
+    decoupled = True
 
 
 #: The four ways of combining an optimiser with weight decay compared in the chapter.
@@ -977,7 +1184,7 @@ def decay_only_trajectory(
 def bn_mlp(in_features: int, hidden: Sequence[int], out_features: int, *, eps: float = 1e-5) -> nn.Sequential:
     r"""An MLP ``Linear(bias=False) → BatchNorm1d → ReLU → … → Linear``.
 
-    Every hidden ``Linear`` weight is followed by BatchNorm and is therefore
+    It is :func:`weightdecay.training.mlp` with ``norm=BatchNorm1d``.  Every hidden ``Linear`` weight is followed by BatchNorm and is therefore
     scale-invariant (in training mode); the output layer is a plain ``Linear``.  ``eps`` is
     BatchNorm's :math:`\epsilon` in :math:`(z-\mu)/\sqrt{\sigma^2+\epsilon}`; it breaks the
     invariance slightly when :math:`\sigma^2` is not much larger than it.
@@ -1010,17 +1217,10 @@ def bn_mlp(in_features: int, hidden: Sequence[int], out_features: int, *, eps: f
     >>> [type(layer).__name__ for layer in model]
     ['Linear', 'BatchNorm1d', 'ReLU', 'Linear', 'BatchNorm1d', 'ReLU', 'Linear']
     """
-    in_features = check_positive_int(in_features, "in_features")
-    out_features = check_positive_int(out_features, "out_features")
+    from .training import mlp
+
     eps = check_positive_float(eps, "eps")
-    layers: list[nn.Module] = []
-    width = in_features
-    for i, h in enumerate(hidden):
-        h = check_positive_int(h, f"hidden[{i}]")
-        layers += [nn.Linear(width, h, bias=False), nn.BatchNorm1d(h, eps=eps), nn.ReLU()]
-        width = h
-    layers.append(nn.Linear(width, out_features))
-    return nn.Sequential(*layers)
+    return mlp(in_features, hidden, out_features, norm=lambda width: nn.BatchNorm1d(width, eps=eps))
 
 
 _WEIGHT_LAYERS = (nn.Linear, nn.modules.conv._ConvNd)
@@ -1129,12 +1329,23 @@ class EffectiveLearningRate:
     rate of SGD for scale-invariant weights (:func:`scale_invariant_parameters`); for other
     weights it is only recorded for comparison.
 
+    With ``summary=True`` it adds the trace of :func:`weightdecay.cnn.train` (which uses this
+    callback): ``"lr"``, the learning rate :math:`\eta` of the optimiser's first param
+    group; ``"layer_norms"``, the array of the norms :math:`\lVert w_l\rVert` (computed in
+    float32); ``"weight_norm"``, :math:`(\sum_l \lVert w_l\rVert^2)^{1/2}`; and
+    ``"effective_lr"``, the mean :math:`\frac1L\sum_l \eta/\lVert w_l\rVert^2`.
+
     Parameters
     ----------
     optimizer : torch.optim.Optimizer
         The optimiser that trains the model; :math:`\eta` is read from it every epoch.
     names : str or sequence of str, optional
         The parameters to watch (default: the decayed ones).
+    per_layer : bool
+        Record ``"norm/<name>"`` and ``"eff_lr/<name>"`` for every watched weight.
+    summary : bool
+        Record the summary ``"lr"``, ``"weight_norm"``, ``"effective_lr"`` and
+        ``"layer_norms"`` over the watched weights.
 
     Attributes
     ----------
@@ -1159,9 +1370,15 @@ class EffectiveLearningRate:
     ['eff_lr/0.weight', 'eff_lr/3.weight', 'norm/0.weight', 'norm/3.weight']
     >>> bool(abs(logs["eff_lr/0.weight"] - 0.1 / logs["norm/0.weight"] ** 2) < 1e-12)
     True
+    >>> summary = wd.optim.EffectiveLearningRate(callback.optimizer, per_layer=False, summary=True)
+    >>> logs = {}
+    >>> _ = summary.on_epoch_end(0, model, logs)
+    >>> list(logs), logs["layer_norms"].shape
+    (['lr', 'weight_norm', 'effective_lr', 'layer_norms'], (2,))
     """
 
-    def __init__(self, optimizer: torch.optim.Optimizer, names: Sequence[str] | None = None):
+    def __init__(self, optimizer: torch.optim.Optimizer, names: Sequence[str] | None = None, *,
+                 per_layer: bool = True, summary: bool = False):
         if not isinstance(optimizer, torch.optim.Optimizer):
             raise ValueError(f"optimizer must be a torch.optim.Optimizer; got {type(optimizer).__name__}")
         if names is not None:
@@ -1170,6 +1387,8 @@ class EffectiveLearningRate:
                 raise ValueError(f"names must be a non-empty list of parameter names; got {names!r}")
         self.optimizer = optimizer
         self.names = names
+        self.per_layer = bool(per_layer)
+        self.summary = bool(summary)
 
     def _lr_of(self, param) -> float:
         for group in self.optimizer.param_groups:
@@ -1202,8 +1421,17 @@ class EffectiveLearningRate:
             if name not in params:
                 raise ValueError(f"names contains {name!r}, which is not a parameter of the model")
             w = params[name]
-            logs[f"norm/{name}"] = float(w.detach().double().norm())
-            logs[f"eff_lr/{name}"] = effective_lr(self._lr_of(w), w)
+            if self.per_layer:
+                logs[f"norm/{name}"] = float(w.detach().double().norm())
+                logs[f"eff_lr/{name}"] = effective_lr(self._lr_of(w), w)
+        if self.summary:
+            with torch.no_grad():
+                norms = np.array([float(params[name].detach().float().norm()) for name in names])
+            lr = float(self.optimizer.param_groups[0]["lr"])
+            logs["lr"] = lr
+            logs["weight_norm"] = float(np.sqrt(np.sum(norms**2)))
+            logs["effective_lr"] = float(np.mean(lr / norms**2))
+            logs["layer_norms"] = norms
         return False
 
 

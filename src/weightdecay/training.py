@@ -1,4 +1,4 @@
-"""A small, readable PyTorch training loop shared by the book's deep-learning chapters.
+r"""A small, readable PyTorch training loop shared by the book's deep-learning chapters.
 
 Chapters never write training loops themselves: they build a model and an optimiser and
 call :func:`train`, which returns the per-epoch history.  One epoch is::
@@ -13,6 +13,13 @@ Callbacks are plain objects with any of the methods ``on_epoch_begin(epoch, mode
 ``on_train_end(model, logs)``; see
 :class:`weightdecay.early_stopping.EarlyStopping`.
 
+The pieces of the loop are shared with the fast loop :func:`weightdecay.cnn.train` (which adds
+only what is specific to speed: DDP, autocast, ``channels_last``, ``torch.compile``, timing):
+:func:`as_tensors` (conversion and validation of ``(X, y)``), :func:`batch_indices` (the seeded
+shuffle into mini-batches), :func:`evaluate` (loss and accuracy in eval mode) and the callback
+protocol above.  :func:`half_mse_loss` is the book's regression loss
+:math:`\frac{1}{2n}\lVert y - f(X)\rVert^2`.
+
 :func:`train` shows a progress bar over epochs (:func:`weightdecay.progress.progress_bar`)
 unless ``progress=False`` or the environment variable ``WEIGHTDECAY_PROGRESS=0`` says
 otherwise.
@@ -20,6 +27,7 @@ otherwise.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
@@ -29,7 +37,18 @@ from torch import nn
 from .progress import progress_bar
 from .validation import check_positive_int, check_probability
 
-__all__ = ["mlp", "as_tensors", "model_dtype_device", "evaluate", "layer_gradient_norms", "RecordMetrics", "train"]
+__all__ = [
+    "mlp",
+    "as_tensors",
+    "model_dtype_device",
+    "batch_indices",
+    "half_mse_loss",
+    "evaluate",
+    "run_callbacks",
+    "layer_gradient_norms",
+    "RecordMetrics",
+    "train",
+]
 
 
 def mlp(
@@ -39,12 +58,15 @@ def mlp(
     *,
     dropout: float = 0.0,
     activation: type[nn.Module] = nn.ReLU,
+    norm: Callable[[int], nn.Module] | None = None,
 ) -> nn.Sequential:
-    """A multilayer perceptron ``Linear → activation → [Dropout] → … → Linear``.
+    """A multilayer perceptron ``Linear → [norm] → activation → [Dropout] → … → Linear``.
 
     ``dropout`` is the *drop* probability (PyTorch's convention) applied after every hidden
     activation; the output layer is linear (no activation), as a regression or logit layer
-    must be.
+    must be.  With ``norm`` (e.g. ``nn.BatchNorm1d``) every hidden ``Linear`` is followed by
+    ``norm(width)`` and has no bias (the normalisation's shift replaces it); this is
+    :func:`weightdecay.optim.bn_mlp`.
 
     Parameters
     ----------
@@ -58,6 +80,9 @@ def mlp(
         Drop probability in ``[0, 1)`` after every hidden activation; 0 adds no dropout layer.
     activation : type of nn.Module
         The activation's class, instantiated once per hidden layer.
+    norm : callable, optional
+        ``norm(width) -> nn.Module``, a normalisation layer inserted after every hidden
+        ``Linear`` (which then has no bias); ``None`` (default) inserts none.
 
     Returns
     -------
@@ -78,6 +103,9 @@ def mlp(
     ['Linear', 'ReLU', 'Dropout', 'Linear', 'ReLU', 'Dropout', 'Linear']
     >>> net(torch.zeros(2, 5)).shape
     torch.Size([2, 3])
+    >>> net = mlp(5, [8], 3, norm=torch.nn.BatchNorm1d)
+    >>> [type(layer).__name__ for layer in net], net[0].bias is None
+    (['Linear', 'BatchNorm1d', 'ReLU', 'Linear'], True)
     """
     in_features = check_positive_int(in_features, "in_features")
     out_features = check_positive_int(out_features, "out_features")
@@ -86,7 +114,10 @@ def mlp(
     width = in_features
     for i, h in enumerate(hidden):
         h = check_positive_int(h, f"hidden[{i}]")
-        layers += [nn.Linear(width, h), activation()]
+        if norm is None:
+            layers += [nn.Linear(width, h), activation()]
+        else:
+            layers += [nn.Linear(width, h, bias=False), norm(h), activation()]
         if dropout > 0:
             layers.append(nn.Dropout(dropout))
         width = h
@@ -94,12 +125,15 @@ def mlp(
     return nn.Sequential(*layers)
 
 
-def as_tensors(data, device=None, dtype=torch.float32) -> tuple[torch.Tensor, torch.Tensor]:
+def as_tensors(
+    data, device=None, dtype=torch.float32, *, labels: bool = False, name: str = "data"
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Convert a pair ``(X, y)`` of arrays or tensors to tensors on ``device``.
 
     Inputs become ``dtype`` (float32 by default; pass the model's, see
     :func:`model_dtype_device`); integer targets int64 (class labels), floating targets
-    ``dtype`` (regression).
+    ``dtype`` (regression).  Both training loops (:func:`train` and
+    :func:`weightdecay.cnn.train`) and :func:`evaluate` convert their data here.
 
     Parameters
     ----------
@@ -109,6 +143,10 @@ def as_tensors(data, device=None, dtype=torch.float32) -> tuple[torch.Tensor, to
         Where the tensors go (default: where they are, the CPU for arrays).
     dtype : torch.dtype
         Floating dtype of ``X`` (and of floating ``y``).
+    labels : bool
+        Require ``y`` to be a 1-D array of integer class labels.
+    name : str
+        The argument's name in error messages.
 
     Returns
     -------
@@ -120,8 +158,9 @@ def as_tensors(data, device=None, dtype=torch.float32) -> tuple[torch.Tensor, to
     Raises
     ------
     ValueError
-        If ``data`` is not a pair, the lengths differ, ``dtype`` is not a floating dtype or
-        ``X`` has NaN or infinite entries.
+        If ``data`` is not a pair, is empty, the lengths differ, ``dtype`` is not a floating
+        dtype, ``X`` has NaN or infinite entries, or (with ``labels``) ``y`` is not a 1-D
+        array of integers.
 
     Examples
     --------
@@ -136,16 +175,20 @@ def as_tensors(data, device=None, dtype=torch.float32) -> tuple[torch.Tensor, to
     (torch.float64, torch.float64)
     """
     if not (isinstance(data, (tuple, list)) and len(data) == 2):
-        raise ValueError(f"data must be a pair (X, y); got {type(data).__name__}")
+        raise ValueError(f"{name} must be a pair (X, y); got {type(data).__name__}")
     X, y = (torch.as_tensor(np.asarray(a) if not torch.is_tensor(a) else a) for a in data)
-    if X.shape[0] != y.shape[0]:
-        raise ValueError(f"X and y must have the same first dimension; got {tuple(X.shape)} and {tuple(y.shape)}")
+    if X.ndim == 0 or y.ndim == 0 or X.shape[0] != y.shape[0] or X.shape[0] == 0:
+        raise ValueError(
+            f"{name}: X and y must have the same first dimension (at least one example); got {tuple(X.shape)} and {tuple(y.shape)}"
+        )
+    if labels and (y.ndim != 1 or torch.is_floating_point(y)):
+        raise ValueError(f"{name}: y must be a 1-D array of integer class labels; got {y.dtype} of shape {tuple(y.shape)}")
     if not (isinstance(dtype, torch.dtype) and dtype.is_floating_point):
         raise ValueError(f"dtype must be a floating torch dtype; got {dtype!r}")
     X = X.to(dtype)
     y = y.long() if not torch.is_floating_point(y) else y.to(dtype)
     if not torch.isfinite(X).all():
-        raise ValueError("X must contain only finite values")
+        raise ValueError(f"{name}: X must contain only finite values")
     return X.to(device), y.to(device)
 
 
@@ -181,11 +224,111 @@ def model_dtype_device(model: nn.Module) -> tuple[torch.dtype, torch.device]:
     raise ValueError("model must have floating-point parameters")
 
 
+def batch_indices(
+    n: int,
+    batch_size: int,
+    generator: torch.Generator,
+    *,
+    drop_last: bool = False,
+    rank: int = 0,
+    world_size: int = 1,
+    device=None,
+) -> list[torch.Tensor]:
+    """The mini-batches of one epoch: index tensors of a seeded shuffle of ``range(n)``.
+
+    One permutation ``torch.randperm(n, generator=generator)`` is drawn (on the CPU, before
+    this function returns, so later draws from ``generator`` come after it) and cut into
+    consecutive batches of ``batch_size`` positions.  Both training loops batch this way:
+    :func:`train` keeps the last, smaller batch; :func:`weightdecay.cnn.train` drops it
+    (``drop_last``) and, under DistributedDataParallel, gives process ``rank`` every
+    ``world_size``-th index of each global batch.
+
+    Parameters
+    ----------
+    n : int
+        Number of examples.
+    batch_size : int
+        Examples per (global) batch.
+    generator : torch.Generator
+        The CPU generator of the shuffle (one permutation drawn per call).
+    drop_last : bool
+        Drop the last batch if it has fewer than ``batch_size`` examples.
+    rank : int
+        This process's rank (0 without DDP).
+    world_size : int
+        The number of processes (1 without DDP).
+    device : torch.device or str, optional
+        Where the index tensors go (default: the CPU).
+
+    Returns
+    -------
+    list of torch.Tensor
+        The int64 indices of each batch, in order.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from weightdecay.training import batch_indices
+    >>> batches = batch_indices(10, 4, torch.Generator().manual_seed(0))
+    >>> [len(b) for b in batches]
+    [4, 4, 2]
+    >>> sorted(torch.cat(batches).tolist()) == list(range(10))
+    True
+    >>> [len(b) for b in batch_indices(10, 4, torch.Generator(), drop_last=True, rank=1, world_size=2)]
+    [2, 2]
+    """
+    order = torch.randperm(n, generator=generator)
+    stop = n - n % batch_size if drop_last else n
+    return [order[i : i + batch_size][rank::world_size].to(device) for i in range(0, stop, batch_size)]
+
+
+def half_mse_loss(output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    r"""Half the mean squared error, :math:`\frac{1}{2n}\sum_i (y_i - f(x_i))^2`: the book's regression loss.
+
+    With this loss a linear model's gradient is :math:`\frac1n X^\top(Xw - y)`, the
+    convention :math:`L(w) = \frac{1}{2n}\lVert y - Xw\rVert^2 + \lambda R(w)` of every chapter.
+    An output with one more dimension than the target, of size 1 (a network's ``(n, 1)``
+    output for ``(n,)`` targets), is squeezed first.
+
+    Parameters
+    ----------
+    output : torch.Tensor
+        Predictions, of the target's shape or with an extra trailing dimension of size 1.
+    target : torch.Tensor
+        Targets :math:`y`.
+
+    Returns
+    -------
+    torch.Tensor
+        The scalar loss, differentiable in ``output``.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from weightdecay.training import half_mse_loss
+    >>> half_mse_loss(torch.tensor([[1.0], [3.0]]), torch.tensor([0.0, 1.0]))
+    tensor(1.2500)
+    """
+    if output.ndim == target.ndim + 1 and output.shape[-1] == 1:
+        output = output.squeeze(-1)
+    return 0.5 * nn.functional.mse_loss(output, target)
+
+
 @torch.no_grad()
-def evaluate(model: nn.Module, data, loss_fn: Callable | None = None, batch_size: int = 4096) -> dict:
+def evaluate(
+    model: nn.Module,
+    data,
+    loss_fn: Callable | None = None,
+    batch_size: int = 4096,
+    *,
+    autocast: bool = False,
+    channels_last: bool = False,
+) -> dict:
     r"""Mean loss (and accuracy, for integer labels) of ``model`` on ``data`` in eval mode.
 
     The model's mode (training or eval) is restored afterwards; no gradient is computed.
+    Both training loops evaluate here (:func:`train` its validation set,
+    :func:`weightdecay.cnn.train` its test set, with its speed switches).
 
     Parameters
     ----------
@@ -196,7 +339,11 @@ def evaluate(model: nn.Module, data, loss_fn: Callable | None = None, batch_size
     loss_fn : callable, optional
         ``loss_fn(output, y)``, a mean over the batch (default: cross-entropy).
     batch_size : int
-        Examples per forward pass (memory only; the result does not depend on it).
+        Examples per forward pass (memory; up to rounding, the result does not depend on it).
+    autocast : bool
+        Run the forward passes (and the loss) under bf16 autocast on the model's device type.
+    channels_last : bool
+        Feed image batches (4-D) in ``channels_last`` memory format.
 
     Returns
     -------
@@ -226,12 +373,14 @@ def evaluate(model: nn.Module, data, loss_fn: Callable | None = None, batch_size
     was_training = model.training
     model.eval()
     total, correct = 0.0, 0
-    for i in range(0, X.shape[0], batch_size):
-        out = model(X[i : i + batch_size])
-        yb = y[i : i + batch_size]
-        total += float(loss_fn(out, yb)) * yb.shape[0]
-        if not torch.is_floating_point(yb):
-            correct += int((out.argmax(dim=1) == yb).sum())
+    with torch.autocast(device.type, dtype=torch.bfloat16) if autocast else contextlib.nullcontext():
+        for i in range(0, X.shape[0], batch_size):
+            xb = X[i : i + batch_size]
+            out = model(xb.contiguous(memory_format=torch.channels_last) if channels_last and xb.ndim == 4 else xb)
+            yb = y[i : i + batch_size]
+            total += float(loss_fn(out, yb)) * yb.shape[0]
+            if not torch.is_floating_point(yb):
+                correct += int((out.argmax(dim=1) == yb).sum())
     model.train(was_training)
     result = {"loss": total / X.shape[0]}
     if not torch.is_floating_point(y):
@@ -465,15 +614,10 @@ def train(
 
     epoch_bar = progress_bar(range(1, epochs + 1), desc="epochs", progress=progress)
     for epoch in epoch_bar:
-        for cb in callbacks:
-            hook = getattr(cb, "on_epoch_begin", None)
-            if hook is not None:
-                hook(epoch, model)
+        run_callbacks(callbacks, "on_epoch_begin", epoch, model)
         model.train()
-        order = torch.randperm(X.shape[0], generator=generator).to(device)
         running, count = 0.0, 0
-        for i in range(0, X.shape[0], batch_size):
-            idx = order[i : i + batch_size]
+        for idx in batch_indices(X.shape[0], batch_size, generator, device=device):
             xb, yb = X[idx], y[idx]
             data_loss = loss_fn(model(xb), yb)
             loss = data_loss + penalty(model) if penalty is not None else data_loss
@@ -488,22 +632,71 @@ def train(
         if val_data is not None:
             for key, value in evaluate(model, val_data, loss_fn).items():
                 logs[f"val_{key}"] = value
-        stop = False
-        for cb in callbacks:
-            hook = getattr(cb, "on_epoch_end", None)
-            if hook is not None and hook(epoch, model, logs):
-                stop = True
-        for key, value in logs.items():
-            history.setdefault(key, []).append(value)
-        epoch_bar.set_postfix(_postfix(logs))
-        if stop:
+        if _end_epoch(callbacks, epoch, model, logs, history, epoch_bar):
             stopped = epoch
             break
-    epoch_bar.close()
+    return _end_training(callbacks, model, history, epoch_bar, stopped)
+
+
+def run_callbacks(callbacks: Iterable, hook: str, *args) -> bool:
+    """Call method ``hook`` of every callback that has it; ``True`` if any asks to stop.
+
+    The callback protocol of both training loops (:func:`train`,
+    :func:`weightdecay.cnn.train`): ``on_epoch_begin(epoch, model)`` before an epoch's first
+    step, ``on_epoch_end(epoch, model, logs)`` after its evaluation (a true return value
+    stops training after this epoch; every callback is still called), and
+    ``on_train_end(model, history)`` once at the end.
+
+    Parameters
+    ----------
+    callbacks : iterable
+        The callbacks, called in order.
+    hook : str
+        The method's name.
+    *args
+        Its arguments.
+
+    Returns
+    -------
+    bool
+        Whether any callback returned a true value.
+
+    Examples
+    --------
+    >>> from weightdecay.training import run_callbacks
+    >>> class Stop:
+    ...     def on_epoch_end(self, epoch, model, logs):
+    ...         return epoch >= 2
+    >>> run_callbacks([Stop(), object()], "on_epoch_end", 1, None, {})
+    False
+    >>> run_callbacks([Stop(), object()], "on_epoch_end", 2, None, {})
+    True
+    """
+    stop = False
     for cb in callbacks:
-        hook = getattr(cb, "on_train_end", None)
-        if hook is not None:
-            hook(model, history)
+        method = getattr(cb, hook, None)
+        if method is not None and method(*args):
+            stop = True
+    return stop
+
+
+def _end_epoch(callbacks: list, epoch: int, model: nn.Module, logs: dict, history: dict, bar) -> bool:
+    """The end of an epoch in both loops: callbacks, then the history and the bar; ``True`` to stop.
+
+    The callbacks' ``on_epoch_end`` see ``logs`` first and may add keys to it; every key is
+    then appended to ``history`` (created on first sight).
+    """
+    stop = run_callbacks(callbacks, "on_epoch_end", epoch, model, logs)
+    for key, value in logs.items():
+        history.setdefault(key, []).append(value)
+    bar.set_postfix(_postfix(logs))
+    return stop
+
+
+def _end_training(callbacks: list, model: nn.Module, history: dict, bar, stopped: int | None) -> dict:
+    """The end of training in both loops: close the bar, ``on_train_end``, record ``stopped_epoch``."""
+    bar.close()
+    run_callbacks(callbacks, "on_train_end", model, history)
     history["stopped_epoch"] = stopped
     return history
 

@@ -212,10 +212,6 @@ class RegressionSweep:
         return float(self.lams[np.argmin(self.val_mse.mean(axis=1))])
 
 
-def _half_mse(out, y):
-    return 0.5 * nn.functional.mse_loss(out.squeeze(-1), y)
-
-
 def mlp_regression_sweep(
     lams,
     seeds: Sequence[int] = (0, 1, 2),
@@ -300,7 +296,7 @@ def mlp_regression_sweep(
     """
     from ..linear import standardize
     from ..reproducibility import seed_everything
-    from ..training import evaluate, mlp, train
+    from ..training import evaluate, half_mse_loss, mlp, train
 
     lams = check_lambdas(lams)
     seeds = check_seeds(seeds)
@@ -323,9 +319,9 @@ def mlp_regression_sweep(
             groups = decay_param_groups(model, float(lam))
             optimizer = torch.optim.Adam(groups, lr=lr)
             train(model, train_data, optimizer=optimizer, epochs=epochs, batch_size=batch_size,
-                  loss_fn=_half_mse, seed=seed, progress=False)
-            train_mse[i, j] = 2 * evaluate(model, train_data, _half_mse)["loss"]
-            val_mse[i, j] = 2 * evaluate(model, val_data, _half_mse)["loss"]
+                  loss_fn=half_mse_loss, seed=seed, progress=False)
+            train_mse[i, j] = 2 * evaluate(model, train_data, half_mse_loss)["loss"]
+            val_mse[i, j] = 2 * evaluate(model, val_data, half_mse_loss)["loss"]
             norms[i, j] = math.sqrt(sum(float(w.detach().pow(2).sum()) for w in groups[0]["params"]))
     return RegressionSweep(lams, seeds, train_mse, val_mse, norms, float(noise) ** 2)
 
