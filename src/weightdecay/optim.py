@@ -594,20 +594,22 @@ def adam(params, grads, exp_avgs, exp_avg_sqs, steps, *,
     on each param group, as ``torch.optim.Adam`` calls ``torch.optim.adam.adam``.  For
     every tensor :math:`w` with gradient :math:`\nabla f(w)`, moments :math:`m, v` and step
     count :math:`t`, with :math:`\eta` = ``lr`` and :math:`\lambda` = ``weight_decay``
-    (squares, roots and divisions elementwise):
+    (squares, roots and divisions elementwise), the moments and the normalised step are
 
     .. math::
 
-        g_t &= \nabla f(w_{t-1}) + \lambda w_{t-1}
-            \quad\text{(L2 penalty; } g_t = \nabla f(w_{t-1}) \text{ if decoupled)} \\
         m_t &= \beta_1 m_{t-1} + (1-\beta_1)\, g_t, \qquad
-        v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2 \\
-        \hat m_t &= m_t/(1-\beta_1^t), \qquad \hat v_t = v_t/(1-\beta_2^t) \\
-        w_t &= (1 - \eta\lambda)\, w_{t-1} - \eta\, \hat m_t / (\sqrt{\hat v_t} + \epsilon)
-            \quad\text{(decoupled; } w_{t-1} - \eta\,\hat m_t/(\sqrt{\hat v_t}+\epsilon)
-            \text{ with the L2 penalty)}
+        v_t = \beta_2 v_{t-1} + (1-\beta_2)\, g_t^2, \\
+        u_t &= \frac{m_t/(1-\beta_1^t)}{\sqrt{v_t/(1-\beta_2^t)} + \epsilon},
 
-    The penalty's gradient :math:`\lambda w` is divided by :math:`\sqrt{\hat v_t}` like the
+    and the two rules differ in where :math:`\lambda` enters:
+
+    * ``decoupled=False``, an **L2 penalty** (Adam + L2):
+      :math:`g_t = \nabla f(w_{t-1}) + \lambda w_{t-1}` and :math:`w_t = w_{t-1} - \eta\, u_t`;
+    * ``decoupled=True``, **decoupled decay** (AdamW):
+      :math:`g_t = \nabla f(w_{t-1})` and :math:`w_t = (1 - \eta\lambda)\, w_{t-1} - \eta\, u_t`.
+
+    The penalty's gradient :math:`\lambda w` is divided by :math:`\sqrt{v_t/(1-\beta_2^t)}` like the
     data gradient (Adam + L2); the decoupled decay is not (AdamW).  The tensors of
     ``params`` are updated in place; each entry of ``exp_avgs``, ``exp_avg_sqs`` and
     ``steps`` is replaced by :math:`m_t`, :math:`v_t` and :math:`t`.
